@@ -1,0 +1,69 @@
+# The plan advisor. `make run` and `make test` work on a fresh clone: they create .venv,
+# install what is missing, load the knowledge base and train the model when it is stale.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.10
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+MODEL_DIR := models
+MODEL_INPUTS := $(shell find bot data knowledge/content language -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+.PHONY: help install kb train run actions chat test test-fast bench validate clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10) and '$(PYTHON)' was not found."; \
+	  echo "With pyenv: 'pyenv install 3.10' (the .python-version file here selects it); or set PYTHON=/path/to/python3.10."; \
+	  exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(STAMP) ## create .venv and install the project with its test tools
+
+kb: $(STAMP) ## validate and load the knowledge base (KNOWLEDGE_DB_URL, default var/knowledge.db)
+	$(BIN)/advisor kb load
+
+validate: $(STAMP) ## check the content files and the Rasa training data
+	$(BIN)/advisor kb validate
+	$(BIN)/rasa data validate --config bot/config.yml --domain bot/domain --data data --fail-on-warnings
+
+$(MODEL_DIR)/.trained: $(STAMP) $(MODEL_INPUTS)
+	$(BIN)/advisor kb load
+	$(BIN)/rasa train --config bot/config.yml --domain bot/domain --data data --out $(MODEL_DIR) --fixed-model-name advisor
+	@touch $@
+
+train: $(MODEL_DIR)/.trained ## train the model if the data, domain or content changed
+
+actions: $(STAMP) ## run the action server alone
+	$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT)
+
+run: train ## install what is missing, then start the action server and Rasa (REST on RASA_PORT)
+	@ADVISOR_DEV_MODE=$${ADVISOR_DEV_MODE:-true} $(BIN)/python -m bot.serve --rasa-port $(RASA_PORT) --actions-port $(ACTIONS_PORT)
+
+chat: train ## talk to the assistant in the terminal
+	@ADVISOR_DEV_MODE=$${ADVISOR_DEV_MODE:-true} $(BIN)/python -m bot.serve --rasa-port $(RASA_PORT) --actions-port $(ACTIONS_PORT) --shell
+
+test: train ## run every test (PostgreSQL and Redis ones against TEST_POSTGRES_URL / TEST_REDIS_URL)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## unit tests only
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+bench: train ## accuracy, latency, throughput, memory and training time against the Rasa default pipeline
+	$(BIN)/python -m bench.run
+
+clean: ## remove the trained model and local databases (keeps .venv)
+	rm -rf $(MODEL_DIR) var results .rasa

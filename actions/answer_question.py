@@ -1,0 +1,106 @@
+"""Answer a question about the two plans from the knowledge base, with its source."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import conversation
+from actions.knowledge_base import get_repository
+
+FOLLOW_UP_INTENT = "follow_up"
+ASPECT_INTENT_PREFIX = "ask_"
+FAQ_INTENT_PREFIX = "faq_"
+# The aspect that only says "the difference between the plans": a named aspect wins over it.
+GENERAL_ASPECT = "overview"
+DEFAULT_ASPECT = "definition"
+# A message this short that names no plan continues the plan of the previous answer
+# ("a budżet?", "and the team?").
+SHORT_MESSAGE_WORDS = 4
+
+
+def resolve_topic(
+    intent: Optional[str],
+    aspects: List[str],
+    plans: List[str],
+    previous_aspect: Optional[str],
+    previous_plan: Optional[str],
+    word_count: int,
+) -> Tuple[Optional[str], str]:
+    """The (aspect, plan) a question is about, from its intent, entities and the context."""
+    intent_aspect = intent[len(ASPECT_INTENT_PREFIX):] if intent and intent.startswith(ASPECT_INTENT_PREFIX) else None
+    follow_up = intent == FOLLOW_UP_INTENT
+    specific = [aspect for aspect in aspects if aspect != GENERAL_ASPECT]
+    if intent_aspect in specific:
+        aspect = intent_aspect
+    elif specific:
+        aspect = specific[0]
+    elif intent_aspect:
+        aspect = intent_aspect
+    elif aspects:
+        aspect = GENERAL_ASPECT
+    elif previous_aspect and (follow_up or plans):
+        aspect = previous_aspect
+    elif plans:
+        aspect = DEFAULT_ASPECT
+    else:
+        aspect = None
+
+    named = [plan for plan in plans if plan != "both"]
+    if len(set(named)) >= 2 or "both" in plans:
+        plan = "both"
+    elif named:
+        plan = named[0]
+    elif previous_plan and (follow_up or word_count <= SHORT_MESSAGE_WORDS):
+        plan = previous_plan
+    else:
+        plan = "both"
+    if aspect == GENERAL_ASPECT:
+        plan = "both"  # the overview exists only as a comparison
+    return aspect, plan
+
+
+class ActionAnswerQuestion(Action):
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        lang = conversation.language(tracker)
+        if conversation.is_too_long(tracker):
+            dispatcher.utter_message(response="utter_message_too_long")
+            return []
+        intent = conversation.intent_name(tracker)
+        repository = get_repository()
+        try:
+            if intent and intent.startswith(FAQ_INTENT_PREFIX):
+                answer = repository.faq(intent[len(FAQ_INTENT_PREFIX):], lang)
+                events: List[Dict[Text, Any]] = []
+            else:
+                aspect, plan = resolve_topic(
+                    intent,
+                    conversation.entity_values(tracker, "aspect"),
+                    conversation.entity_values(tracker, "plan"),
+                    tracker.get_slot("aspect"),
+                    tracker.get_slot("plan"),
+                    len(conversation.message_text(tracker).split()),
+                )
+                if aspect is None:
+                    dispatcher.utter_message(response="utter_default")
+                    return []
+                answer = repository.answer(aspect, plan, lang)
+                events = [SlotSet("aspect", aspect), SlotSet("plan", plan)]
+        except SQLAlchemyError:
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+            return []
+        if answer is None:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        dispatcher.utter_message(text=answer.text)
+        dispatcher.utter_message(json_message=conversation.source_payload(answer.source, lang))
+        return events

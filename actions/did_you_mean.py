@@ -1,0 +1,66 @@
+"""When the message is not understood well enough: offer up to three likely topics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import conversation
+from actions.answer_question import ASPECT_INTENT_PREFIX, FAQ_INTENT_PREFIX
+from actions.knowledge_base import get_repository
+
+MAX_SUGGESTIONS = 3
+# Intents below this confidence are not worth suggesting.
+MIN_SUGGESTION_CONFIDENCE = 0.05
+
+
+class ActionDidYouMean(Action):
+    def name(self) -> Text:
+        return "action_did_you_mean"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if conversation.is_too_long(tracker):
+            dispatcher.utter_message(response="utter_message_too_long")
+            return []
+        lang = conversation.language(tracker)
+        try:
+            buttons = self._suggestions(tracker, lang)
+        except SQLAlchemyError:
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+            return []
+        if buttons:
+            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+            dispatcher.utter_message(response="utter_fallback_payload")
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return []
+
+    def _suggestions(self, tracker: Tracker, lang: str) -> List[Dict[str, str]]:
+        repository = get_repository()
+        titles = {topic.aspect: topic.title for topic in repository.topics(lang)}
+        plans = conversation.entity_values(tracker, "plan")
+        buttons: List[Dict[str, str]] = []
+        for ranked in tracker.latest_message.get("intent_ranking") or []:
+            name, confidence = ranked.get("name") or "", ranked.get("confidence") or 0.0
+            if len(buttons) == MAX_SUGGESTIONS or confidence < MIN_SUGGESTION_CONFIDENCE:
+                break
+            if name.startswith(ASPECT_INTENT_PREFIX):
+                aspect = name[len(ASPECT_INTENT_PREFIX):]
+                title = titles.get(aspect)
+                entities = {"aspect": aspect, **({"plan": plans[0]} if len(plans) == 1 else {})}
+            elif name.startswith(FAQ_INTENT_PREFIX):
+                faq = repository.faq(name[len(FAQ_INTENT_PREFIX):], lang)
+                title = faq.question if faq else None
+                entities = {}
+            else:
+                continue
+            if title:
+                payload = f"/{name}" + (json.dumps(entities, separators=(",", ":")) if entities else "")
+                buttons.append({"title": title, "payload": payload})
+        return buttons

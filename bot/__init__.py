@@ -1,0 +1,1 @@
+"""The plan advisor as Rasa sees it: components, channels, stores, settings and the CLI."""

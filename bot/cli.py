@@ -1,0 +1,121 @@
+"""The `advisor` console command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from bot.settings import get_settings
+
+
+def _kb_validate(args: argparse.Namespace) -> int:
+    from knowledge.loader import ContentError
+    from knowledge.service import validate
+
+    settings = get_settings()
+    content_dir = args.content or settings.content_dir
+    try:
+        content = validate(content_dir)
+    except ContentError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} problem(s) in {content_dir}", file=sys.stderr)
+        return 1
+    print(f"OK: {len(content.entries)} entries, {len(content.sections)} sections, {len(content.plans)} plans in {content_dir}")
+    return 0
+
+
+def _kb_load(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from knowledge.loader import ContentError
+    from knowledge.service import load
+
+    settings = get_settings()
+    content_dir = args.content or settings.content_dir
+    try:
+        content = load(content_dir, settings.knowledge_db_url)
+    except ContentError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} problem(s): nothing was loaded, the previous content is unchanged", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"database error, nothing was loaded: {error.__class__.__name__}: {error.orig or error}", file=sys.stderr)
+        return 2
+    print(f"Loaded {len(content.entries)} entries into {_safe_url(settings.knowledge_db_url)}")
+    return 0
+
+
+def _kb_export(args: argparse.Namespace) -> int:
+    from knowledge.loader import ContentError
+    from knowledge.service import validate
+
+    settings = get_settings()
+    try:
+        content = validate(args.content or settings.content_dir)
+    except ContentError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    json.dump(content.export(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from bot.tokens import DEVELOPMENT_SECRET, issue_token, signing_secret
+
+    secret = signing_secret(get_settings())
+    if secret is None:
+        print("ADVISOR_JWT_SECRET is not set (or set ADVISOR_DEV_MODE=1 for a development token)", file=sys.stderr)
+        return 2
+    if secret == DEVELOPMENT_SECRET:
+        print("warning: development mode: signed with the public development secret", file=sys.stderr)
+    try:
+        print(issue_token(secret, args.user, lang=args.lang, name=args.name, ttl_seconds=args.ttl))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="advisor", description="The plan advisor's command line.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    kb = commands.add_parser("kb", help="knowledge base: validate, load, export")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True)
+    for name, handler, help_text in (
+        ("validate", _kb_validate, "check the content files; exit 1 listing every problem"),
+        ("load", _kb_load, "validate, then replace the knowledge base in one transaction"),
+        ("export", _kb_export, "print the whole knowledge base as JSON"),
+    ):
+        sub = kb_commands.add_parser(name, help=help_text)
+        sub.add_argument("--content", help="content folder (default: knowledge/content or KNOWLEDGE_CONTENT_DIR)")
+        sub.set_defaults(handler=handler)
+
+    token = commands.add_parser("token", help="print an intranet-channel token signed with ADVISOR_JWT_SECRET")
+    token.add_argument("--user", required=True, help="the employee id; becomes the conversation id")
+    token.add_argument("--lang", choices=("pl", "en"), help="the user's language")
+    token.add_argument("--name", help="the user's display name")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default 3600)")
+    token.set_defaults(handler=_token)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Custom Rasa graph components: Polish/English tokenisation with lemmas, and term entities."""

@@ -1,0 +1,83 @@
+"""A Rasa tokenizer that gives every token its folded lemma (Morfeusz 2 / spaCy lookups).
+
+The message's language is detected first and stored on the message, so that later components
+(the term entity extractor) reuse it. With `use_lemma` (the default) Rasa's
+CountVectorsFeaturizer then sees "budżet", "budżetu" and "budzetu" as the same feature.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from language.detect import detect_language
+from language.folding import fold
+from language.lemmatizer import get_lemmatizer
+
+DETECTED_LANGUAGE = "detected_language"
+"""Message key holding the language detected from the text ("pl", "en" or None)."""
+ANALYSIS_LANGUAGE = "analysis_language"
+"""Message key holding the language the text was lemmatised in."""
+
+
+def message_language(message: Message, default: str) -> Optional[str]:
+    """Detect (once) and store the language of the message's text."""
+    if message.get(ANALYSIS_LANGUAGE) is None:
+        detected = detect_language(message.get(TEXT) or "", get_lemmatizer())
+        message.set(DETECTED_LANGUAGE, detected)
+        message.set(ANALYSIS_LANGUAGE, detected or default)
+    return message.get(ANALYSIS_LANGUAGE)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class MorphologyTokenizer(Tokenizer):
+    """Tokenises with spaCy's blank Polish/English tokenizers and lemmatises every token."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+            # language used to lemmatise text whose language cannot be told (e.g. "ok")
+            "default_language": "pl",
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        self._default_language = config["default_language"]
+        self._lemmatizer = get_lemmatizer()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(config)
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        text = message.get(attribute) or ""
+        if attribute == TEXT:
+            language = message_language(message, self._default_language)
+        else:
+            language = detect_language(text, self._lemmatizer) or self._default_language
+        tokens = [
+            Token(t.text, t.start, t.end, lemma=t.lemma) for t in self._lemmatizer.tokens(text, language)
+        ]
+        if not tokens and text.strip():
+            # Emoji, symbols or digits only: keep one token so featurizers see something.
+            stripped = text.strip()[:100]
+            start = text.index(stripped)
+            tokens = [Token(stripped, start, start + len(stripped), lemma=fold(stripped))]
+        return self._apply_token_pattern(tokens)

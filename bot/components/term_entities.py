@@ -1,0 +1,89 @@
+"""Rule-based entities from the knowledge base's term lists: aspect, plan and language.
+
+The terms come from the knowledge base (`knowledge/content/terms.yml`, loaded into the
+database), the single source for them; they are matched over lemmas, so inflection and text
+typed without diacritics are recognised. The component also sets the `language` entity that
+fills the `language` slot: the language the user asks for when they ask to switch, otherwise
+the language the message is written in, otherwise the one the channel sent in the metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.components.morphology_tokenizer import DETECTED_LANGUAGE, message_language
+from bot.settings import get_settings
+from knowledge.repository import repository_for
+from language.lemmatizer import LANGUAGES, get_lemmatizer
+from language.matcher import TermMatcher
+
+LANGUAGE_ENTITY = "language"
+ENTITY_KINDS = ("aspect", "plan")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "default_language": "pl",
+            # intents on which a named language ("po angielsku", "in Polish") is a switch request
+            "switch_intents": ["switch_language"],
+        }
+
+    def __init__(self, config: Dict[Text, Any], matcher: TermMatcher) -> None:
+        self._config = config
+        self._matcher = matcher
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        terms = repository_for(get_settings().knowledge_db_url).terms()
+        return cls(config, TermMatcher(terms, get_lemmatizer()))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = self.extract(message)
+            message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+        return messages
+
+    def extract(self, message: Message) -> List[Dict[Text, Any]]:
+        text = message.get(TEXT) or ""
+        language = message_language(message, self._config["default_language"])
+        matches = self._matcher.find(text, language)
+        entities = [
+            {"entity": match.kind, "value": match.target, "start": match.start, "end": match.end, "confidence_entity": 1.0}
+            for match in matches
+            if match.kind in ENTITY_KINDS
+        ]
+        chosen = self._conversation_language(message, [m.target for m in matches if m.kind == "language"])
+        if chosen:
+            entities.append({"entity": LANGUAGE_ENTITY, "value": chosen, "start": 0, "end": len(text)})
+        return self.add_extractor_name(entities)
+
+    def _conversation_language(self, message: Message, requested: List[str]) -> Optional[str]:
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if requested and intent in self._config["switch_intents"]:
+            return requested[-1]
+        detected = message.get(DETECTED_LANGUAGE)
+        if detected:
+            return detected
+        metadata_language = (message.get("metadata") or {}).get("lang")
+        return metadata_language if metadata_language in LANGUAGES else None

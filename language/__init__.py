@@ -1,0 +1,5 @@
+"""Language processing shared by the NLU components, the knowledge base and the goal classifier.
+
+Tokenisation (spaCy blank pipelines), lemmas (Morfeusz 2 for Polish, spaCy lookup tables for
+English), language detection, and matching of term lists over lemmas.
+"""

@@ -1,0 +1,147 @@
+"""Tokens with lemmas: Morfeusz 2 for Polish, spaCy's lookup tables for English.
+
+Every lemma is folded (lower case, no diacritics), so "budżetu", "Budżetem" and "budzetu"
+all give the lemma "budzet". Polish words typed without diacritics, which Morfeusz does not
+know, are restored by trying the likely diacritic variants, fewest changes first.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from typing import FrozenSet, List, Optional, Tuple
+
+import morfeusz2
+import spacy
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
+from spacy.lookups import load_lookups
+
+from language.folding import POLISH_RESTORATIONS, fold
+
+LANGUAGES = ("pl", "en")
+
+# Text beyond this many characters is not analysed: it bounds the work one message can cause.
+MAX_ANALYSED_CHARS = 2000
+# At most this many words of one message get their diacritics restored (each costs up to
+# _MAX_VARIANTS dictionary look-ups); later unknown words keep their folded form.
+_MAX_RESTORED_WORDS = 40
+# Restoring diacritics tries at most this many variants of one word, and words up to this length.
+_MAX_VARIANTS = 160
+_MAX_RESTORED_LENGTH = 24
+_MAX_CHANGES = 3
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+    lemma: str
+    """The folded lemma used as the token's feature."""
+    lemmas: FrozenSet[str]
+    """Every folded lemma the word may have (Polish words are often ambiguous)."""
+    known: bool
+    """Whether the language's lexicon recognised the word (directly or with restored diacritics)."""
+
+
+@dataclass(frozen=True)
+class WordAnalysis:
+    lemmas: Tuple[str, ...]
+    known: bool
+    restored: bool
+
+
+class Lemmatizer:
+    """Tokenises and lemmatises Polish and English text. Create one per process."""
+
+    def __init__(self) -> None:
+        self._tokenizers = {lang: spacy.blank(lang).tokenizer for lang in LANGUAGES}
+        self._morfeusz = morfeusz2.Morfeusz(generate=False, expand_tags=False)
+        self._en_lemmas = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+        self._en_lemma_values = frozenset(self._en_lemmas.values())
+        self.polish_word = functools.lru_cache(maxsize=100_000)(self._polish_word)
+        self.english_word = functools.lru_cache(maxsize=100_000)(self._english_word)
+
+    def tokens(self, text: str, lang: str) -> List[Token]:
+        """The word tokens of `text` (punctuation and spaces dropped) with their lemmas."""
+        result = []
+        restorations = 0
+        for tok in self._tokenizers[lang](text[:MAX_ANALYSED_CHARS]):
+            if tok.is_space or tok.is_punct:
+                continue
+            word = tok.text.lower()
+            if lang == "en":
+                analysis = self.english_word(word)
+            else:
+                analysis = self.polish_word(word, restorations < _MAX_RESTORED_WORDS)
+                restorations += not analysis.known
+            result.append(
+                Token(
+                    text=tok.text,
+                    start=tok.idx,
+                    end=tok.idx + len(tok.text),
+                    lemma=analysis.lemmas[0],
+                    lemmas=frozenset(analysis.lemmas),
+                    known=analysis.known,
+                )
+            )
+        return result
+
+    def lemmas(self, text: str, lang: str) -> List[str]:
+        """The primary folded lemma of each word of `text`."""
+        return [token.lemma for token in self.tokens(text, lang)]
+
+    # Polish ---------------------------------------------------------------------------------
+    def _morfeusz_lemmas(self, word: str) -> Tuple[str, ...]:
+        lemmas = []
+        for start, _end, (_form, lemma, tag, _names, _quals) in self._morfeusz.analyse(word):
+            if start != 0 or tag == "ign":
+                continue
+            base = fold(lemma.split(":", 1)[0])
+            if base and base not in lemmas:
+                lemmas.append(base)
+        return tuple(lemmas)
+
+    def _polish_word(self, word: str, restore: bool = True) -> WordAnalysis:
+        lemmas = self._morfeusz_lemmas(word)
+        if lemmas:
+            return WordAnalysis(lemmas, known=True, restored=False)
+        restored = self._restore_diacritics(word) if restore else None
+        if restored:
+            return WordAnalysis(restored, known=True, restored=True)
+        return WordAnalysis((fold(word),), known=False, restored=False)
+
+    def _restore_diacritics(self, word: str) -> Optional[Tuple[str, ...]]:
+        if not word.isalpha() or len(word) > _MAX_RESTORED_LENGTH or word != fold(word):
+            return None
+        # Polish diacritics cluster in endings ("-ość", "-ać", "-ę"): try the last letters first.
+        positions = [i for i, ch in reversed(list(enumerate(word))) if ch in POLISH_RESTORATIONS]
+        tried = 0
+        for changes in range(1, min(_MAX_CHANGES, len(positions)) + 1):
+            for chosen in itertools.combinations(positions, changes):
+                for letters in itertools.product(*(POLISH_RESTORATIONS[word[i]] for i in chosen)):
+                    if tried >= _MAX_VARIANTS:
+                        return None
+                    tried += 1
+                    variant = list(word)
+                    for i, letter in zip(chosen, letters):
+                        variant[i] = letter
+                    lemmas = self._morfeusz_lemmas("".join(variant))
+                    if lemmas:
+                        return lemmas
+        return None
+
+    # English --------------------------------------------------------------------------------
+    def _english_word(self, word: str) -> WordAnalysis:
+        lemma = self._en_lemmas.get(word)
+        if lemma is not None:
+            return WordAnalysis((fold(lemma), fold(word)), known=True, restored=False)
+        known = word in self._en_lemma_values or word in EN_STOP_WORDS
+        return WordAnalysis((fold(word),), known=known, restored=False)
+
+
+@functools.lru_cache(maxsize=1)
+def get_lemmatizer() -> Lemmatizer:
+    """The process's lemmatiser (loading Morfeusz and the lookup tables takes a moment)."""
+    return Lemmatizer()
