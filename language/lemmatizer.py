@@ -30,6 +30,9 @@ _MAX_RESTORED_WORDS = 40
 _MAX_VARIANTS = 160
 _MAX_RESTORED_LENGTH = 24
 _MAX_CHANGES = 3
+# Which reading of an ambiguous Polish word gives its primary lemma ("budżetowi": the noun
+# "budżet" rather than the adjective "budżetowy").
+_POS_PRIORITY = {"subst": 0, "depr": 0, "fin": 1, "inf": 1, "praet": 1, "adj": 2, "adja": 2, "adv": 3}
 
 
 @dataclass(frozen=True)
@@ -94,14 +97,15 @@ class Lemmatizer:
 
     # Polish ---------------------------------------------------------------------------------
     def _morfeusz_lemmas(self, word: str) -> Tuple[str, ...]:
-        lemmas = []
-        for start, _end, (_form, lemma, tag, _names, _quals) in self._morfeusz.analyse(word):
+        """Candidate lemmas, nouns first, then adjectives, then the rest, in Morfeusz's order."""
+        ranked = []
+        for order, (start, _end, (_form, lemma, tag, _names, _quals)) in enumerate(self._morfeusz.analyse(word)):
             if start != 0 or tag == "ign":
                 continue
             base = fold(lemma.split(":", 1)[0])
-            if base and base not in lemmas:
-                lemmas.append(base)
-        return tuple(lemmas)
+            if base:
+                ranked.append((_POS_PRIORITY.get(tag.split(":", 1)[0], len(_POS_PRIORITY)), order, base))
+        return tuple(dict.fromkeys(base for _, _, base in sorted(ranked)))
 
     def _polish_word(self, word: str, restore: bool = True) -> WordAnalysis:
         lemmas = self._morfeusz_lemmas(word)

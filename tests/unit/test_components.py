@@ -1,0 +1,64 @@
+"""The custom Rasa components: lemma tokens and rule-based entities from the knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.components.morphology_tokenizer import MorphologyTokenizer
+from bot.components.term_entities import TermEntityExtractor
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return MorphologyTokenizer(MorphologyTokenizer.get_default_config())
+
+
+@pytest.fixture
+def extractor(loaded_kb):
+    return TermEntityExtractor.create(TermEntityExtractor.get_default_config(), None, None, None)
+
+
+def entities(extractor, text, intent=None, metadata=None):
+    message = Message(data={TEXT: text, "metadata": metadata or {}})
+    if intent:
+        message.set(INTENT, {"name": intent, "confidence": 0.9})
+    extractor.process([message])
+    return {(e["entity"], e["value"]) for e in message.get(ENTITIES)}
+
+
+def test_tokens_carry_folded_lemmas(tokenizer):
+    message = Message(data={TEXT: "Jaki budżet ma plan sprzedazowy?"})
+    tokens = tokenizer.tokenize(message, TEXT)
+    assert [t.lemma for t in tokens][1:] == ["budzet", "miec", "plan", "sprzedazowy"]
+    assert [t.text for t in tokens][:2] == ["Jaki", "budżet"]
+    assert message.get("detected_language") == "pl"
+
+
+@pytest.mark.parametrize("text", ["🙂🙂", "?!", "<>"])
+def test_symbol_only_message_still_has_a_token(tokenizer, text):
+    assert tokenizer.tokenize(Message(data={TEXT: text}), TEXT)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("jaki budzet ma plan marketingowy", {("aspect", "budget"), ("plan", "marketing"), ("language", "pl")}),
+    ("Kto realizuje plan sprzedaży?", {("aspect", "team"), ("plan", "sales"), ("language", "pl")}),
+    ("planu sprzedażowego budżetem", {("aspect", "budget"), ("plan", "sales"), ("language", "pl")}),
+    ("Who carries out the sales plan?", {("aspect", "team"), ("plan", "sales"), ("language", "en")}),
+    ("How do you evaluate a marketing plan?", {("aspect", "evaluation"), ("plan", "marketing"), ("language", "en")}),
+])
+def test_aspect_and_plan_entities_from_knowledge_base_terms(extractor, text, expected):
+    assert entities(extractor, text) == expected
+
+
+def test_requested_language_wins_on_switch_requests(extractor):
+    assert ("language", "en") in entities(extractor, "mów po angielsku", intent="switch_language")
+    assert ("language", "pl") in entities(extractor, "in Polish please", intent="switch_language")
+    # a language named in an ordinary question does not switch
+    assert ("language", "pl") in entities(extractor, "czy angielski rynek potrzebuje planu?", intent="ask_definition")
+
+
+def test_channel_language_is_used_when_the_text_does_not_tell(extractor):
+    assert ("language", "en") in entities(extractor, "12", metadata={"lang": "en"})
+    assert not any(kind == "language" for kind, _ in entities(extractor, "12"))

@@ -1,0 +1,116 @@
+"""Content validation: the real content passes; broken copies fail with file, line and reason."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge import ASPECTS, LANGUAGES
+from knowledge.loader import ContentError, read_content
+from tests.conftest import CONTENT_DIR
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge" / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+def problems_of(content_dir: Path):
+    with pytest.raises(ContentError) as error:
+        read_content(content_dir)
+    return error.value.problems
+
+
+def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def test_real_content_is_complete():
+    content = read_content(CONTENT_DIR)
+    ids = {entry["id"] for entry in content.entries}
+    for aspect in ASPECTS[1:]:
+        for plan in ("sales", "marketing", "both"):
+            assert f"{aspect}/{plan}" in ids
+    assert "overview/both" in ids
+    assert {"faq/difference_sales_marketing", "faq/marketing_plan_includes_sales"} <= ids
+    for entry in content.entries:
+        assert set(entry["text"]) == set(LANGUAGES)
+        assert all(len(text) < 900 for text in entry["text"].values()), entry["id"]
+
+
+def test_missing_language_is_reported_with_file_and_line(content_copy: Path):
+    path = content_copy / "answers" / "06_budget.yml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    en_line = next(i for i, line in enumerate(lines) if line.strip().startswith("en:"))
+    # drop the English text of the first entry (the key and its folded text lines)
+    end = en_line + 1
+    while end < len(lines) and lines[end].startswith(" " * (len(lines[en_line]) - len(lines[en_line].lstrip()) + 1)):
+        end += 1
+    path.write_text("\n".join(lines[:en_line] + lines[end:]) + "\n", encoding="utf-8")
+    problems = problems_of(content_copy)
+    assert any(p.file.endswith("answers/06_budget.yml") and "no en text" in p.reason and p.line for p in problems)
+
+
+def test_unknown_section_is_reported(content_copy: Path):
+    replace_in(content_copy / "answers" / "05_team.yml", 'section: "5"', 'section: "42"')
+    problems = problems_of(content_copy)
+    assert any(p.file.endswith("05_team.yml") and "unknown section '42'" in p.reason and p.line for p in problems)
+
+
+def test_malformed_yaml_is_reported_with_line(content_copy: Path):
+    path = content_copy / "faq.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")
+    problems = problems_of(content_copy)
+    assert any(p.file.endswith("faq.yml") and "malformed YAML" in p.reason and p.line for p in problems)
+
+
+def test_duplicate_id_is_reported(content_copy: Path):
+    replace_in(content_copy / "answers" / "07_evaluation.yml", "id: evaluation/sales", "id: budget/sales")
+    problems = problems_of(content_copy)
+    assert any("duplicate id" in p.reason and p.entry == "budget/sales" for p in problems)
+
+
+def test_duplicate_key_is_malformed(content_copy: Path):
+    path = content_copy / "sections.yml"
+    replace_in(path, "sections:", "sections:\nsections:")
+    assert any("malformed YAML" in p.reason for p in problems_of(content_copy))
+
+
+def test_empty_text_is_reported(content_copy: Path):
+    path = content_copy / "answers" / "02_goals.yml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("text:")
+    pl = text.index("pl:", start)
+    end_of_line = text.index("\n", pl)
+    # replace the Polish text's first line by an empty string and keep the YAML valid
+    path.write_text(text[:pl] + 'pl: ""\n      xx_removed: >-' + text[end_of_line:], encoding="utf-8")
+    problems = problems_of(content_copy)
+    assert any(p.file.endswith("02_goals.yml") for p in problems)
+
+
+def test_cli_validate_fails_with_file_and_reason(content_copy: Path):
+    replace_in(content_copy / "answers" / "05_team.yml", 'section: "5"', 'section: "42"')
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "kb", "validate", "--content", str(content_copy)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "05_team.yml:" in result.stderr and "unknown section '42'" in result.stderr
+
+
+def test_cli_export_prints_every_entry():
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "kb", "export"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    exported = json.loads(result.stdout)
+    budget = next(e for e in exported["entries"] if e["id"] == "budget/sales")
+    assert budget["section"] == "6"
+    assert budget["text"]["pl"] and budget["text"]["en"]
