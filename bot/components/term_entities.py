@@ -1,10 +1,11 @@
-"""Rule-based entities from the knowledge base's term lists: aspect, plan and language.
+"""Rule-based entities from the knowledge base's term lists, and the message's language.
 
 The terms come from the knowledge base (`knowledge/content/terms.yml`, loaded into the
 database), the single source for them; they are matched over lemmas, so inflection and text
-typed without diacritics are recognised. The component also sets the `language` entity that
-fills the `language` slot: the language the user asks for when they ask to switch, otherwise
-the language the message is written in, otherwise the one the channel sent in the metadata.
+typed without diacritics are recognised. Aspect and plan matches become entities. The
+component also puts the conversation language into the parse data (`language`): the language
+the user asks for when they ask to switch, otherwise the language the message is written in,
+otherwise the one the channel sent in the metadata. bot.policies.language keeps the slot on it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from knowledge.repository import repository_for
 from language.lemmatizer import LANGUAGES, get_lemmatizer
 from language.matcher import TermMatcher
 
-LANGUAGE_ENTITY = "language"
+LANGUAGE_KEY = "language"
 ENTITY_KINDS = ("aspect", "plan")
 
 
@@ -60,23 +61,17 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            entities = self.extract(message)
+            text = message.get(TEXT) or ""
+            matches = self._matcher.find(text, message_language(message, self._config["default_language"]))
+            entities = self.add_extractor_name([
+                {"entity": m.kind, "value": m.target, "start": m.start, "end": m.end, "confidence_entity": 1.0}
+                for m in matches
+                if m.kind in ENTITY_KINDS
+            ])
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+            language = self._conversation_language(message, [m.target for m in matches if m.kind == "language"])
+            message.set(LANGUAGE_KEY, language, add_to_output=True)
         return messages
-
-    def extract(self, message: Message) -> List[Dict[Text, Any]]:
-        text = message.get(TEXT) or ""
-        language = message_language(message, self._config["default_language"])
-        matches = self._matcher.find(text, language)
-        entities = [
-            {"entity": match.kind, "value": match.target, "start": match.start, "end": match.end, "confidence_entity": 1.0}
-            for match in matches
-            if match.kind in ENTITY_KINDS
-        ]
-        chosen = self._conversation_language(message, [m.target for m in matches if m.kind == "language"])
-        if chosen:
-            entities.append({"entity": LANGUAGE_ENTITY, "value": chosen, "start": 0, "end": len(text)})
-        return self.add_extractor_name(entities)
 
     def _conversation_language(self, message: Message, requested: List[str]) -> Optional[str]:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)

@@ -25,7 +25,8 @@ def entities(extractor, text, intent=None, metadata=None):
     if intent:
         message.set(INTENT, {"name": intent, "confidence": 0.9})
     extractor.process([message])
-    return {(e["entity"], e["value"]) for e in message.get(ENTITIES)}
+    found = {(e["entity"], e["value"]) for e in message.get(ENTITIES)}
+    return found | ({("language", message.get("language"))} if message.get("language") else set())
 
 
 def test_tokens_carry_folded_lemmas(tokenizer):
