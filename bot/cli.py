@@ -88,6 +88,63 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classify(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from knowledge.classifier import RulesError, classifier_from_repository
+    from knowledge.repository import KnowledgeBaseEmpty, repository_for
+    from language.detect import detect_language
+    from language.lemmatizer import get_lemmatizer
+
+    settings = get_settings()
+    text = " ".join(args.text)
+    lemmatizer = get_lemmatizer()
+    try:
+        classifier = classifier_from_repository(repository_for(settings.knowledge_db_url), lemmatizer)
+    except (KnowledgeBaseEmpty, SQLAlchemyError) as error:
+        detail = "no classifier rules" if isinstance(error, KnowledgeBaseEmpty) else error.__class__.__name__
+        print(
+            f"the knowledge base at {_safe_url(settings.knowledge_db_url)} is not loaded ({detail}): "
+            "run `advisor kb load` first",
+            file=sys.stderr,
+        )
+        return 1
+    except RulesError as error:
+        print(f"{error}\nfix knowledge/content/classifier.yml, then run `advisor kb load`", file=sys.stderr)
+        return 1
+    lang = args.lang or detect_language(text, lemmatizer) or "pl"
+    print(json.dumps(classifier.classify(text, lang).to_json(), ensure_ascii=False))
+    return 0
+
+
+def _plan_export(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from knowledge.drafting import drafting_from_repository, markdown_document, plan_json, render_saved
+    from knowledge.plans import InvalidPlanId, plans_for
+    from knowledge.repository import KnowledgeBaseEmpty, repository_for
+
+    url = get_settings().knowledge_db_url
+    try:
+        stored = plans_for(url).get(args.id)
+        if stored is None:
+            print(f"no saved plan with id {args.id} in {_safe_url(url)}", file=sys.stderr)
+            return 1
+        if args.format == "json":
+            print(json.dumps(plan_json(stored), ensure_ascii=False, indent=2))
+            return 0
+        repository = repository_for(url)
+        sys.stdout.write(markdown_document(render_saved(stored, repository, drafting_from_repository(repository))))
+    except InvalidPlanId:
+        print(f"{args.id!r} is not a plan id: a plan id is a UUID such as 3f2b6c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f, "
+              "shown in chat when a plan is saved", file=sys.stderr)
+        return 2
+    except (KnowledgeBaseEmpty, SQLAlchemyError) as error:
+        print(f"cannot read {_safe_url(url)}: {error.__class__.__name__}; run `advisor kb load` first", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="advisor", description="The plan advisor's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +166,18 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="the user's display name")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default 3600)")
     token.set_defaults(handler=_token)
+
+    classify = commands.add_parser("classify", help="sort a business goal into the sales or the marketing plan (JSON)")
+    classify.add_argument("--lang", choices=("pl", "en"), help="the language of the reasons (default: detected, else pl)")
+    classify.add_argument("text", nargs="+", help="the goal, e.g. \"Zwiększyć sprzedaż o 10%% w tym kwartale\"")
+    classify.set_defaults(handler=_classify)
+
+    plan = commands.add_parser("plan", help="saved plans")
+    plan_commands = plan.add_subparsers(dest="plan_command", required=True)
+    export = plan_commands.add_parser("export", help="print a saved plan as Markdown (or JSON)")
+    export.add_argument("id", help="the plan id shown in chat when the plan was saved")
+    export.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
+    export.set_defaults(handler=_plan_export)
     return parser
 
 

@@ -93,6 +93,10 @@ class Assistant:
     log_dir: Path
     processes: List[subprocess.Popen] = field(default_factory=list)
 
+    @property
+    def server_pid(self) -> int:
+        return self.processes[-1].pid
+
     def post(self, path: str, body: Any, headers: Optional[Dict[str, str]] = None, raw: Optional[bytes] = None):
         """POST and return (status, parsed JSON or text)."""
         data = raw if raw is not None else json.dumps(body).encode()
@@ -117,10 +121,12 @@ class Assistant:
         return messages
 
 
-def start_assistant(tmp_dir: Path, extra_env: Optional[Dict[str, str]] = None) -> Assistant:
+def start_assistant(
+    tmp_dir: Path, extra_env: Optional[Dict[str, str]] = None, model: Path = MODEL
+) -> Assistant:
     """Load the knowledge base into a fresh database and start both servers on free ports."""
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` (make test does it)")
+    if not model.exists():
+        raise FileNotFoundError(f"{model} is missing: run `make train` (make test does it)")
     rasa_port, actions_port = free_port(), free_port()
     secret = "test-secret-" + uuid.uuid4().hex
     env = {
@@ -148,7 +154,7 @@ def start_assistant(tmp_dir: Path, extra_env: Optional[Dict[str, str]] = None) -
     try:
         _wait(f"http://127.0.0.1:{actions_port}/health", actions, 120)
         server = subprocess.Popen(
-            [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--endpoints", "bot/endpoints.yml",
+            [str(bin_dir / "rasa"), "run", "--model", str(model), "--endpoints", "bot/endpoints.yml",
              "--credentials", "bot/credentials.yml", "--port", str(rasa_port)],
             env=env, cwd=PROJECT_DIR, stdout=open(tmp_dir / "rasa.log", "wb"), stderr=subprocess.STDOUT,
         )

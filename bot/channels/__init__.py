@@ -1,0 +1,1 @@
+"""Input channels of the plan advisor (the authenticated intranet channel)."""
