@@ -1,0 +1,1 @@
+"""`make bench`: accuracy on held-out data, latency, throughput, memory, training time."""
