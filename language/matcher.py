@@ -4,15 +4,23 @@ A term list maps a kind of thing ("aspect", "plan", "language") to targets ("bud
 and each target to phrases per language ("ile kosztować", "how much"). A phrase matches a run
 of consecutive tokens when each of its words shares a lemma with the token at that place.
 Phrases of every language are tried on every message, so mixed-language text still matches.
+A word no lexicon knows ("marketignowy", "markting") also matches the term words within a small
+edit distance, so common typos do not hide a plan or an aspect.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Sequence, Tuple
 
 from language.folding import fold
 from language.lemmatizer import Lemmatizer, Token
+
+# Typo tolerance: unknown words this long may differ from a term word by this many edits.
+_TYPO_LIMITS = ((9, 2), (5, 1))
+# At most this many unknown words of one message are compared with the term vocabulary.
+_MAX_TYPO_WORDS = 20
 
 # kind -> target -> language -> phrases
 TermLists = Mapping[str, Mapping[str, Mapping[str, Sequence[str]]]]
@@ -51,11 +59,16 @@ class TermMatcher:
                             patterns.setdefault((kind, target, words), _Pattern(kind, target, phrase, words))
         # Longer phrases first, so "badanie rynku" wins over "badanie".
         self._patterns = sorted(patterns.values(), key=lambda p: (-len(p.words), p.kind, p.target))
+        self._vocabulary = frozenset(form for p in self._patterns for word in p.words for form in word)
+        self._corrections = functools.lru_cache(maxsize=20_000)(self._near_terms)
 
     def find(self, text: str, lang: str) -> List[Match]:
         """Non-overlapping matches in `text`, longest first, in text order."""
         tokens = self._lemmatizer.tokens(text, lang)
         forms = _tokens_forms(tokens)
+        unknown = [i for i, token in enumerate(tokens) if not token.known and not forms[i] & self._vocabulary]
+        for i in unknown[:_MAX_TYPO_WORDS]:
+            forms[i] = forms[i] | self._corrections(tokens[i].lemma)
         taken = [False] * len(tokens)
         matches = []
         for pattern in self._patterns:
@@ -78,6 +91,34 @@ class TermMatcher:
             if match.kind == kind and match.target not in seen:
                 seen.append(match.target)
         return seen
+
+
+    def _near_terms(self, word: str) -> FrozenSet[str]:
+        """Term words within the typo limit of `word` (an unknown, folded word)."""
+        limit = next((edits for length, edits in _TYPO_LIMITS if len(word) >= length), 0)
+        if not limit:
+            return frozenset()
+        return frozenset(
+            term for term in self._vocabulary
+            if abs(len(term) - len(word)) <= limit and _edit_distance(word, term, limit) <= limit
+        )
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count once), or limit + 1 when above limit."""
+    previous2: List[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def _tokens_forms(tokens: Iterable[Token]) -> List[FrozenSet[str]]:

@@ -75,3 +75,19 @@ def test_matcher_prefers_the_longest_phrase_and_mixed_language(lemmatizer):
     found = matcher.find("Czy badania rynku to narzędzia marketingu?", "pl")
     assert [(m.target, m.text) for m in found] == [("tools", "badania rynku"), ("tools", "narzędzia")]
     assert matcher.targets("which tool for the budget", "en", "aspect") == ["tools"]
+
+
+@pytest.mark.parametrize("text, lang, target", [
+    ("co to plan marketignowy", "pl", "marketing"),
+    ("markting plan budget", "en", "marketing"),
+    ("budzet planu sprzedazowgo", "pl", "sales"),
+])
+def test_matcher_tolerates_typos_in_unknown_words(lemmatizer, text, lang, target):
+    matcher = TermMatcher({"plan": {"sales": {"pl": ["sprzedażowy"], "en": ["sales"]},
+                                    "marketing": {"pl": ["marketingowy"], "en": ["marketing"]}}}, lemmatizer)
+    assert matcher.targets(text, lang, "plan") == [target]
+
+
+def test_matcher_does_not_correct_known_words(lemmatizer):
+    matcher = TermMatcher({"aspect": {"tools": {"pl": ["narzędzie"], "en": ["tool"]}}}, lemmatizer)
+    assert matcher.targets("the pools and stools", "en", "aspect") == []
