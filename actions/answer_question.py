@@ -35,12 +35,12 @@ def resolve_topic(
     intent_aspect = intent[len(ASPECT_INTENT_PREFIX):] if intent and intent.startswith(ASPECT_INTENT_PREFIX) else None
     follow_up = intent == FOLLOW_UP_INTENT
     specific = [aspect for aspect in aspects if aspect != GENERAL_ASPECT]
-    if intent_aspect in specific:
+    if intent_aspect:
+        # The classifier read the whole question; a keyword ("cel" in "do jakiego celu") is
+        # only a hint, used when the intent names no aspect (follow-ups).
         aspect = intent_aspect
     elif specific:
         aspect = specific[0]
-    elif intent_aspect:
-        aspect = intent_aspect
     elif aspects:
         aspect = GENERAL_ASPECT
     elif previous_aspect and (follow_up or plans):
