@@ -38,7 +38,7 @@ kb: $(STAMP) ## validate and load the knowledge base (KNOWLEDGE_DB_URL, default 
 
 validate: $(STAMP) ## check the content files and the Rasa training data
 	$(BIN)/advisor kb validate
-	$(BIN)/rasa data validate --config bot/config.yml --domain bot/domain --data data --fail-on-warnings
+	$(BIN)/advisor data validate
 
 $(MODEL_DIR)/.trained: $(STAMP) $(MODEL_INPUTS)
 	$(BIN)/advisor kb load

@@ -145,6 +145,19 @@ def _plan_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_validate(args: argparse.Namespace) -> int:
+    from bot.data_check import check_project
+
+    problems = check_project()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in the training data or domain", file=sys.stderr)
+        return 1
+    print("OK: domain, NLU data, rules and stories are valid")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="advisor", description="The plan advisor's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub = kb_commands.add_parser(name, help=help_text)
         sub.add_argument("--content", help="content folder (default: knowledge/content or KNOWLEDGE_CONTENT_DIR)")
         sub.set_defaults(handler=handler)
+
+    data = commands.add_parser("data", help="Rasa training data and domain")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_commands.add_parser(
+        "validate", help="Rasa's validator; fails on any warning not explained by the action code"
+    ).set_defaults(handler=_data_validate)
 
     token = commands.add_parser("token", help="print an intranet-channel token signed with ADVISOR_JWT_SECRET")
     token.add_argument("--user", required=True, help="the employee id; becomes the conversation id")
