@@ -53,7 +53,8 @@ class ActionDidYouMean(Action):
             if name.startswith(ASPECT_INTENT_PREFIX):
                 aspect = name[len(ASPECT_INTENT_PREFIX):]
                 title = titles.get(aspect)
-                entities = {"aspect": aspect, **({"plan": plans[0]} if len(plans) == 1 else {})}
+                # the button names a topic, so it must not inherit the plan of an earlier answer
+                entities = {"aspect": aspect, "plan": plans[0] if len(plans) == 1 else "both"}
             elif name.startswith(FAQ_INTENT_PREFIX):
                 faq = repository.faq(name[len(FAQ_INTENT_PREFIX):], lang)
                 title = faq.question if faq else None

@@ -133,6 +133,13 @@ async def test_did_you_mean_offers_up_to_three_knowledge_topics(loaded_kb):
     assert messages[1]["response"] == "utter_fallback_payload"
 
 
+async def test_did_you_mean_buttons_compare_both_plans_when_no_plan_was_named(loaded_kb):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_definition", "confidence": 0.2}]
+    tracker = make_tracker("hmm", "nlu_fallback", slots={"plan": "marketing"}, ranking=ranking)
+    messages, _ = await run(ActionDidYouMean(), tracker)
+    assert messages[0]["buttons"][0]["payload"] == '/ask_definition{"aspect":"definition","plan":"both"}'
+
+
 async def test_did_you_mean_without_candidates_says_it_did_not_understand(loaded_kb):
     tracker = make_tracker("xyz", "nlu_fallback", ranking=[{"name": "greet", "confidence": 0.3}])
     messages, _ = await run(ActionDidYouMean(), tracker)
