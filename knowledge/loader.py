@@ -372,18 +372,20 @@ def _read_terms(reader, file: Path, content: Content) -> None:
 
 
 def _read_documents(reader, content_dir: Path, content: Content, section_aspects: Dict[str, str]) -> None:
-    """Structured documents other modules validate themselves (the goal classifier's rules)."""
-    file = content_dir / "classifier.yml"
-    if not file.is_file():
-        return
-    data = reader.parse(file)
-    if data is None:
-        return
+    """Structured documents other modules validate themselves (classifier rules, drafting labels)."""
     from knowledge.classifier import validate_rules  # the classifier owns its schema
+    from knowledge.drafting import validate_drafting  # the plan drafting owns its labels and words
 
-    for problem in validate_rules(data, set(section_aspects)):
-        reader.problems.append(Problem(reader.name(file), problem.line, problem.entry, problem.reason))
-    content.documents["classifier"] = json.loads(json.dumps(data))
+    for name, validate in (("classifier", validate_rules), ("drafting", validate_drafting)):
+        file = content_dir / f"{name}.yml"
+        if not file.is_file():
+            continue
+        data = reader.parse(file)
+        if data is None:
+            continue
+        for problem in validate(data, set(section_aspects)):
+            reader.problems.append(Problem(reader.name(file), problem.line, problem.entry, problem.reason))
+        content.documents[name] = json.loads(json.dumps(data))
 
 
 def _check_completeness(reader, content_dir: Path, content: Content) -> None:

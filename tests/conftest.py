@@ -32,14 +32,14 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def loaded_kb(sqlite_url: str, monkeypatch) -> str:
     """A SQLite knowledge base loaded from the real content, set as KNOWLEDGE_DB_URL."""
-    from actions.knowledge_base import get_repository
+    from actions.knowledge_base import clear_caches
     from knowledge.service import load
 
     load(CONTENT_DIR, sqlite_url)
     monkeypatch.setenv("KNOWLEDGE_DB_URL", sqlite_url)
-    get_repository.cache_clear()
+    clear_caches()
     yield sqlite_url
-    get_repository.cache_clear()
+    clear_caches()
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,8 @@ from language.lemmatizer import get_lemmatizer
 
 DETECTED_LANGUAGE = "detected_language"
 """Message key holding the language detected from the text ("pl", "en" or None)."""
+EMPTY_TOKEN = "__empty__"
+"""The token of a message with no text at all."""
 ANALYSIS_LANGUAGE = "analysis_language"
 """Message key holding the language the text was lemmatised in."""
 
@@ -75,9 +77,10 @@ class MorphologyTokenizer(Tokenizer):
         tokens = [
             Token(t.text, t.start, t.end, lemma=t.lemma) for t in self._lemmatizer.tokens(text, language)
         ]
-        if not tokens and text.strip():
-            # Emoji, symbols or digits only: keep one token so featurizers see something.
+        if not tokens:
+            # Empty text, emoji or symbols only: keep one token, so that the featurizers give a
+            # (zero) feature vector of the right width and the classifier falls back politely.
             stripped = text.strip()[:100]
-            start = text.index(stripped)
-            tokens = [Token(stripped, start, start + len(stripped), lemma=fold(stripped))]
+            start = text.index(stripped) if stripped else 0
+            tokens = [Token(stripped or EMPTY_TOKEN, start, start + len(stripped), lemma=fold(stripped) or EMPTY_TOKEN)]
         return self._apply_token_pattern(tokens)

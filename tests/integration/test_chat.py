@@ -94,6 +94,7 @@ def test_greetings_help_and_thanks_in_both_languages(assistant):
 def test_bad_input_gets_a_sensible_reply(assistant, text):
     status, reply = assistant.post("/webhooks/rest/webhook", {"sender": "bad-input", "message": text})
     assert status == 200, reply
+    assert reply, "every message gets an answer"
     for message in reply:
         body = message.get("text") or ""
         assert "<script" not in body and "<img" not in body and "DROP TABLE" not in body

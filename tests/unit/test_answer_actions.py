@@ -97,16 +97,16 @@ async def test_too_long_message_gets_a_polite_reply(loaded_kb):
 
 
 async def test_unreachable_knowledge_base_gets_a_temporary_error(monkeypatch, tmp_path):
-    from actions.knowledge_base import get_repository
+    from actions.knowledge_base import clear_caches
 
     missing = tmp_path / "no" / "such" / "dir"
     monkeypatch.setenv("KNOWLEDGE_DB_URL", f"sqlite:///{missing}/kb.db?mode=ro")
-    get_repository.cache_clear()
+    clear_caches()
     try:
         tracker = make_tracker("jaki budżet", "ask_budget", [entity("aspect", "budget")])
         messages, events = await run(ActionAnswerQuestion(), tracker)
     finally:
-        get_repository.cache_clear()
+        clear_caches()
     assert messages[0]["response"] == "utter_temporarily_unavailable"
     assert events == []
 

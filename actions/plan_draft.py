@@ -1,0 +1,59 @@
+"""The end of the plan form: draft the plan from the knowledge base, save it, present it."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import conversation, plan_state as ps
+from actions.knowledge_base import get_drafting, get_repository, get_saved_plans
+from knowledge.drafting import build_plan, chat_text, plan_json, render_markdown, render_saved, section_titles
+from knowledge.plans import StoredPlan
+from knowledge.repository import KnowledgeBaseEmpty
+
+
+class ActionPresentDraft(Action):
+    def name(self) -> Text:
+        return "action_present_draft"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        ps.flush_notices(dispatcher, tracker)
+        lang = ps.plan_language(tracker)
+        goals = ps.GoalList.from_tracker(tracker)
+        repository = get_repository()
+        try:
+            body = build_plan(
+                repository, lang, tracker.get_slot(ps.BUSINESS), goals.goals, goals.set_aside,
+                tracker.get_slot(ps.HORIZON), tracker.get_slot(ps.BUDGET),
+            )
+            drafting = get_drafting()
+        except (SQLAlchemyError, KnowledgeBaseEmpty, LookupError):
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+            return ps.reset_events()
+        stored: Optional[StoredPlan]
+        try:
+            stored = get_saved_plans().save(tracker.sender_id, lang, body)  # one transaction
+            blocks = render_saved(stored, repository, drafting)
+        except SQLAlchemyError:
+            stored = None
+            blocks = render_markdown(body, drafting.labels(lang), section_titles(repository, lang))
+        dispatcher.utter_message(response="utter_draft_intro")
+        for block in blocks:
+            dispatcher.utter_message(text=chat_text(block))
+        for part in ("combining", "sales_component"):
+            entry = body.get(part) or {}
+            if entry.get("id"):
+                source = {"id": entry["id"], "section": entry["section"]}
+                dispatcher.utter_message(json_message=conversation.source_payload(source, lang))
+        if stored is None:
+            dispatcher.utter_message(json_message={"plan": body, "language": lang})
+            dispatcher.utter_message(response="utter_plan_not_saved")
+        else:
+            dispatcher.utter_message(json_message={"plan": plan_json(stored), "language": lang})
+            dispatcher.utter_message(response="utter_draft_saved", plan_id=stored.id)
+        return ps.reset_events()

@@ -1,0 +1,44 @@
+""""Eksportuj plan" / "export my plan": the latest saved plan as Markdown, and as custom JSON
+with the structured plan and the Markdown document (for a download button)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import plan_state as ps
+from actions.knowledge_base import get_drafting, get_repository, get_saved_plans
+from knowledge.drafting import chat_text, markdown_document, plan_json, render_saved
+from knowledge.repository import KnowledgeBaseEmpty
+
+
+class ActionExportPlan(Action):
+    def name(self) -> Text:
+        return "action_export_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if ps.in_progress(tracker):
+            dispatcher.utter_message(response="utter_export_after_finish")
+            return []
+        try:
+            stored = get_saved_plans().latest(tracker.sender_id)
+            if stored is None:
+                dispatcher.utter_message(response="utter_no_saved_plan")
+                return []
+            document = markdown_document(render_saved(stored, get_repository(), get_drafting()))
+        except (SQLAlchemyError, KnowledgeBaseEmpty):
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+            return []
+        dispatcher.utter_message(response="utter_export_intro", plan_id=stored.id)
+        dispatcher.utter_message(text=chat_text(document))
+        dispatcher.utter_message(json_message={
+            "plan": plan_json(stored),
+            "export": {"format": "markdown", "filename": f"plan-{stored.id}.md", "content": document},
+            "language": stored.language,
+        })
+        return []

@@ -1,0 +1,188 @@
+"""Changing the goal list while a plan is being built ("usuń cel 2", "replace goal 1 with ..."),
+and sorting a single goal stated outside the plan builder.
+
+`remove_goal` and `replace_goal` do the work and queue their replies on the goal list; the
+actions (reached by the rules when NLU recognises the request) send them at once, and the
+form's validation uses the same functions when NLU missed a request whose words are plain
+("replace goal 1 with double revenue" filed as a goal).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import conversation, plan_state as ps
+from actions.knowledge_base import get_classifier, get_drafting, get_input_reader, get_repository
+from knowledge.drafting import chat_text, render_progress
+from knowledge.plan_input import clean, has_words
+from knowledge.repository import KnowledgeBaseEmpty
+
+
+def _which_goal(text: str, goals: ps.GoalList, lang: str) -> Tuple[Optional[int], Optional[str], Optional[int]]:
+    """(goal number, replacement text, number the user gave that does not exist)."""
+    reader = get_input_reader()
+    reference = reader.goal_reference(text, lang)
+    if reference is not None:
+        number = goals.resolve(reference.number)
+        replacement, _ = reader.replacement(text, lang, reference.end)
+        return number, replacement, (reference.number if number is None else None)
+    replacement, separator = reader.replacement(text, lang, 0)
+    number = reader.goal_by_content(text[:separator], lang, [g["text"] for g in goals.goals])
+    return number, replacement, None
+
+
+def _queue_list(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
+    goals.notices.text(chat_text(render_progress(
+        business, goals.goals, goals.set_aside, goals.pending, get_drafting().labels(lang),
+        ps.plan_names(get_repository(), lang))))
+
+
+def _unknown_goal(goals: ps.GoalList, business: Optional[str], lang: str, given: Optional[int]) -> None:
+    if given is not None:
+        goals.notices.response("utter_no_such_goal", number=given, count=len(goals.goals))
+    else:
+        goals.notices.response("utter_which_goal")
+    _queue_list(goals, business, lang)
+
+
+def remove_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
+    """Remove the goal the text points at; returns whether one was removed. Replies are queued."""
+    if not goals.goals:
+        goals.notices.response("utter_no_goals_yet")
+        return False
+    number, _, given = _which_goal(text, goals, lang)
+    if number is None:
+        _unknown_goal(goals, business, lang, given)
+        return False
+    removed = goals.remove(number)
+    goals.notices.response("utter_goal_removed", number=number, goal=removed["text"])
+    if goals.goals:
+        _queue_list(goals, business, lang)
+    return True
+
+
+def replace_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
+    """Replace the goal the text points at with the text after "na" / "with" ...; without a new
+    text, the form's next question asks for it. Returns whether the list changed."""
+    if not goals.goals:
+        goals.notices.response("utter_no_goals_yet")
+        return False
+    number, replacement, given = _which_goal(text, goals, lang)
+    if number is None:
+        _unknown_goal(goals, business, lang, given)
+        return False
+    goals.replace = {"number": number, "text": goals.goals[number - 1]["text"]}
+    replacement = clean(replacement)
+    if not replacement or not has_words(replacement):
+        return True
+    if len(replacement) > ps.MAX_TEXT_CHARS:
+        goals.notices.response("utter_plan_input_too_long", length=len(replacement), limit=ps.MAX_TEXT_CHARS)
+        return True
+    waiting, goals.pending = goals.pending, None  # the new text is a goal, not a clarification
+    goals.add(replacement, get_classifier(), lang, ps.plan_names(get_repository(), lang))
+    if waiting and goals.pending:
+        goals.pending, held = waiting, goals.pending
+        goals.set_pending_aside(get_classifier(), lang)
+        goals.pending = held
+    elif waiting:
+        goals.pending = waiting
+    return True
+
+
+def list_events(goals: ps.GoalList) -> List[Dict[str, Any]]:
+    """The goal list's slots; with no goals left, goals are asked for again."""
+    events = goals.events()
+    if not goals.goals:
+        events.append(SlotSet(ps.GOALS_DONE, None))
+    return events
+
+
+class _GoalListAction(Action, metaclass=abc.ABCMeta):
+    """Run a change of the goal list while a plan is in progress, and send its replies at once."""
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        ...
+
+    @abc.abstractmethod
+    def change(self, goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
+        ...
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if not ps.in_progress(tracker):
+            dispatcher.utter_message(response="utter_no_plan_in_progress")
+            return []
+        lang = conversation.language(tracker)
+        goals = ps.GoalList.from_tracker(tracker)
+        sent = len(goals.notices.items)  # replies queued earlier stay for the form's next question
+        try:
+            changed = self.change(goals, conversation.message_text(tracker), lang, tracker.get_slot(ps.BUSINESS))
+        except (SQLAlchemyError, KnowledgeBaseEmpty):
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+            return []
+        ps.send(dispatcher, goals.notices.items[sent:])
+        goals.notices.items = goals.notices.items[:sent]
+        return list_events(goals) if changed else []
+
+
+class ActionRemoveGoal(_GoalListAction):
+    def name(self) -> Text:
+        return "action_remove_goal"
+
+    def change(self, goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
+        return remove_goal(goals, text, lang, business)
+
+
+class ActionReplaceGoal(_GoalListAction):
+    def name(self) -> Text:
+        return "action_replace_goal"
+
+    def change(self, goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
+        return replace_goal(goals, text, lang, business)
+
+
+class ActionClassifyGoal(Action):
+    """A goal stated outside the plan builder: sort it, and offer to build a whole plan."""
+
+    def name(self) -> Text:
+        return "action_classify_goal"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if conversation.is_too_long(tracker):
+            dispatcher.utter_message(response="utter_message_too_long")
+            return []
+        lang = conversation.language(tracker)
+        text = clean(conversation.message_text(tracker))
+        if not has_words(text):
+            dispatcher.utter_message(response="utter_default")
+            return []
+        try:
+            result = get_classifier().classify(text, lang)
+            names = ps.plan_names(get_repository(), lang)
+        except (SQLAlchemyError, KnowledgeBaseEmpty):
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+            return []
+        reasons = [dict(r) for r in result.reasons]
+        reason = ps.verdict_reason(result.plan, reasons) if reasons else ""
+        if result.plan == "unclear":
+            dispatcher.utter_message(response="utter_single_goal_unclear")
+            if reason:
+                dispatcher.utter_message(text=reason)
+        elif result.plan == "both":
+            dispatcher.utter_message(response="utter_single_goal_both", reason=reason)
+        else:
+            dispatcher.utter_message(response="utter_single_goal_verdict", plan_name=names.get(result.plan, result.plan),
+                                     reason=reason)
+        dispatcher.utter_message(json_message=ps.classification_payload(text, result))
+        dispatcher.utter_message(response="utter_offer_plan")
+        return []

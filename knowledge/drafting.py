@@ -1,0 +1,444 @@
+"""Drafting a plan from the user's sorted goals, and writing it out as Markdown.
+
+`build_plan` turns what the user gave (business, classified goals, horizon, budget) into the
+structured plan that is saved and exported: for each plan with goals, its goals and the
+guide's facts about it (horizon, tools, team, budget, evaluation), then how the two plans
+work together and the sales component of a marketing plan. Every text in it comes from the
+user or from the knowledge base; `render_markdown` adds only the labels of
+`knowledge/content/drafting.yml` (loaded as the `drafting` document), in the plan's language.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
+
+from knowledge import LANGUAGES, PLANS
+
+FORMAT_VERSION = 1
+DOCUMENT = "drafting"
+PLAN_FACTS = ("horizon", "team", "budget", "evaluation")
+COMBINING_ENTRY = ("combining", "both")
+SALES_COMPONENT_FAQ = "faq/marketing_plan_includes_sales"
+SALES_COMPONENT_LIST = "sales_component"
+
+# Every label the code uses, with the {placeholders} it fills in.
+LABELS: Dict[str, Set[str]] = {
+    "title": {"business"},
+    "title_in_progress": {"business"},
+    "untitled": set(),
+    "meta": {"date", "id"},
+    "horizon_and_budget": {"horizon", "budget"},
+    "not_decided": set(),
+    "not_given": set(),
+    "goals": set(),
+    "from_guide": set(),
+    "horizon": set(),
+    "tools": set(),
+    "team": set(),
+    "budget": set(),
+    "evaluation": set(),
+    "source": {"title"},
+    "shared_goal": set(),
+    "clarified": {"answer"},
+    "horizon_long_for_sales": {"horizon"},
+    "horizon_short_for_marketing": {"horizon"},
+    "combining": set(),
+    "sales_component": set(),
+    "sales_component_goals": {"goals"},
+    "set_aside": set(),
+    "set_aside_note": set(),
+    "in_progress_plan": {"plan"},
+    "in_progress_both": set(),
+    "in_progress_set_aside": set(),
+    "in_progress_pending": set(),
+    "no_goals_yet": set(),
+    "quoted": {"text"},
+}
+_REFERENCE_LISTS = ("goal_words", "remove_words", "replace_words", "command_words", "replacement_separators")
+_REFERENCE_NUMBERS = ("ordinals", "cardinals")
+
+
+# ---- the content document ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftingProblem:
+    line: Optional[int]
+    entry: Optional[str]
+    reason: str
+
+
+def validate_drafting(doc: Any, section_ids: Optional[Set[str]] = None) -> List[DraftingProblem]:
+    """Every problem in the drafting document (empty when it is valid)."""
+    problems: List[DraftingProblem] = []
+
+    def add(node: Any, entry: str, reason: str) -> None:
+        lc = getattr(node, "lc", None)
+        problems.append(DraftingProblem(lc.line + 1 if lc is not None else None, entry, reason))
+
+    if not isinstance(doc, Mapping):
+        add(doc, "drafting", "must be a mapping with 'labels', 'goal_references', 'periods' and 'budget'")
+        return problems
+    labels = doc.get("labels")
+    if not isinstance(labels, Mapping):
+        add(doc, "labels", "'labels' must map each label to its pl and en text")
+    else:
+        for key, allowed in LABELS.items():
+            texts = labels.get(key)
+            if not isinstance(texts, Mapping):
+                add(labels, f"labels.{key}", "missing label (needs pl and en texts)")
+                continue
+            for lang in LANGUAGES:
+                text = texts.get(lang)
+                if not isinstance(text, str) or not text.strip():
+                    add(texts, f"labels.{key}", f"no {lang} text")
+                    continue
+                try:
+                    used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+                except ValueError as error:
+                    add(texts, f"labels.{key}", f"{lang} text has unbalanced braces ({error})")
+                    continue
+                unknown = used - allowed
+                if unknown:
+                    expected = ", ".join("{" + name + "}" for name in sorted(allowed)) or "none"
+                    add(texts, f"labels.{key}", f"{lang} text uses unknown {{{', '.join(sorted(unknown))}}} (allowed: {expected})")
+        for key in labels:
+            if key not in LABELS:
+                add(labels, f"labels.{key}", "unknown label")
+
+    references = doc.get("goal_references")
+    if not isinstance(references, Mapping):
+        add(doc, "goal_references", "'goal_references' must be a mapping")
+    else:
+        for key in _REFERENCE_NUMBERS:
+            _check_per_language(references.get(key), references, f"goal_references.{key}", add, numbers=True)
+        for key in _REFERENCE_LISTS:
+            _check_per_language(references.get(key), references, f"goal_references.{key}", add, numbers=False)
+
+    _check_per_language(doc.get("periods"), doc, "periods", add, numbers=False)
+
+    budget = doc.get("budget")
+    if not isinstance(budget, Mapping):
+        add(doc, "budget", "'budget' must be a mapping with 'multipliers' and 'currencies'")
+    else:
+        _check_per_language(budget.get("multipliers"), budget, "budget.multipliers", add, numbers=True, positive=True)
+        currencies = budget.get("currencies")
+        if not isinstance(currencies, Mapping) or not currencies:
+            add(budget, "budget.currencies", "must map currency codes to lists of names or symbols")
+        else:
+            for code, names in currencies.items():
+                if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+                    add(currencies, f"budget.currencies.{code}", "needs a non-empty list of names or symbols")
+    return problems
+
+
+def _check_per_language(node: Any, parent: Any, entry: str, add, numbers: bool, positive: bool = False) -> None:
+    if not isinstance(node, Mapping):
+        add(parent, entry, "must map each language (pl, en) to " + ("{word: number}" if numbers else "a list of words"))
+        return
+    for lang in LANGUAGES:
+        value = node.get(lang)
+        if numbers:
+            if not isinstance(value, Mapping) or not value:
+                add(node, entry, f"needs {lang} words with their numbers")
+                continue
+            for word, number in value.items():
+                if not isinstance(number, (int, float)) or isinstance(number, bool) or (positive and number <= 0):
+                    add(value, f"{entry}.{lang}", f"'{word}' needs a {'positive ' if positive else ''}number")
+        elif not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
+            add(node, entry, f"needs a non-empty list of {lang} words")
+
+
+class Drafting:
+    """The labels and word lists of the drafting document, per language."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        problems = validate_drafting(document)
+        if problems:
+            raise ValueError("invalid drafting document: " + "; ".join(f"{p.entry}: {p.reason}" for p in problems))
+        self._document = document
+
+    def labels(self, lang: str) -> "Labels":
+        return Labels({key: str(texts[lang]) for key, texts in self._document["labels"].items()})
+
+    def references(self, lang: str) -> Dict[str, Any]:
+        return {key: value[lang] for key, value in self._document["goal_references"].items()}
+
+    def periods(self, lang: str) -> List[str]:
+        return [str(word) for word in self._document["periods"][lang]]
+
+    def multipliers(self, lang: str) -> Dict[str, float]:
+        return {str(word): float(value) for word, value in self._document["budget"]["multipliers"][lang].items()}
+
+    def currencies(self) -> Dict[str, List[str]]:
+        return {str(code): [str(name) for name in names] for code, names in self._document["budget"]["currencies"].items()}
+
+
+class Labels:
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = texts
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self._texts[key].format(**values) if values else self._texts[key]
+
+
+def drafting_from_repository(repository: Any) -> Drafting:
+    from knowledge.repository import KnowledgeBaseEmpty
+
+    document = repository.document(DOCUMENT)
+    if document is None:
+        raise KnowledgeBaseEmpty("the knowledge base has no drafting labels; run `advisor kb load`")
+    try:
+        return Drafting(document)
+    except ValueError as error:  # loaded by an older version of the content
+        raise KnowledgeBaseEmpty(f"{error}; run `advisor kb load`") from None
+
+
+# ---- the structured plan -------------------------------------------------------------------
+
+
+def build_plan(
+    repository: Any,
+    language: str,
+    business: Optional[str],
+    goals: Sequence[Mapping[str, Any]],
+    set_aside: Sequence[Mapping[str, Any]],
+    horizon: Optional[Mapping[str, Any]],
+    budget: Optional[Mapping[str, Any]],
+) -> Dict[str, Any]:
+    """The plan to save: the user's input plus the knowledge base's facts for each plan with goals.
+
+    `goals` are {text, plan, reasons[, clarification]} with plan "sales", "marketing" or "both";
+    `set_aside` are {text, reasons[, clarification]}.
+    """
+    numbered = [{"number": i, **_goal_fields(goal)} for i, goal in enumerate(goals, start=1)]
+    plans = []
+    for plan_id in PLANS:
+        members = [g["number"] for g in numbered if g["plan"] in (plan_id, "both")]
+        if not members:
+            continue
+        facts = repository.plan_facts(plan_id, language)
+        if facts is None:
+            raise LookupError(f"the knowledge base has no facts for the {plan_id} plan")
+        plans.append({
+            "id": plan_id,
+            "name": facts.name,
+            "goals": members,
+            "facts": {
+                key: {"value": facts.facts[key].value, "section": facts.facts[key].section, "text": facts.facts[key].text}
+                for key in PLAN_FACTS
+                if key in facts.facts
+            },
+            "tools": {
+                "section": facts.list_sections.get("tools"),
+                "items": [item.label for item in facts.lists.get("tools", ())],
+            },
+        })
+    combining = repository.answer(*COMBINING_ENTRY, language)
+    faq = repository.faq(SALES_COMPONENT_FAQ, language)
+    marketing = repository.plan_facts("marketing", language)
+    component = marketing.lists.get(SALES_COMPONENT_LIST, ()) if marketing else ()
+    return {
+        "format": FORMAT_VERSION,
+        "language": language,
+        "business": business,
+        "horizon": dict(horizon) if horizon else None,
+        "budget": dict(budget) if budget else None,
+        "goals": numbered,
+        "set_aside": [_goal_fields(goal, with_plan=False) for goal in set_aside],
+        "plans": plans,
+        "combining": _entry(combining),
+        "sales_component": {
+            **(_entry(faq) or {}),
+            "list_section": marketing.list_sections.get(SALES_COMPONENT_LIST) if marketing else None,
+            "items": [item.label for item in component],
+            "goals": [g["number"] for g in numbered if g["plan"] in ("sales", "both")],
+        },
+    }
+
+
+def _goal_fields(goal: Mapping[str, Any], with_plan: bool = True) -> Dict[str, Any]:
+    fields: Dict[str, Any] = {"text": goal["text"]}
+    if goal.get("clarification"):
+        fields["clarification"] = goal["clarification"]
+    if with_plan:
+        fields["plan"] = goal["plan"]
+    fields["reasons"] = [dict(reason) for reason in goal.get("reasons") or []]
+    return fields
+
+
+def _entry(answer: Any) -> Optional[Dict[str, str]]:
+    if answer is None:
+        return None
+    return {"id": answer.id, "section": answer.section, "text": answer.text}
+
+
+# ---- Markdown ------------------------------------------------------------------------------
+
+
+def render_markdown(
+    body: Mapping[str, Any],
+    labels: Labels,
+    section_titles: Mapping[str, str],
+    plan_id: Optional[str] = None,
+    created_at: Optional[datetime] = None,
+) -> List[str]:
+    """The plan as Markdown blocks (one chat message each; joined by blank lines for a file)."""
+    cite = _citer(labels, section_titles)
+    blocks = [_header(body, labels, plan_id, created_at)]
+    goals = {goal["number"]: goal for goal in body.get("goals") or []}
+    horizon = body.get("horizon") or {}
+    for plan in body.get("plans") or []:
+        lines = [f"## {_capitalised(plan['name'])}", "", f"**{labels('goals')}**"]
+        for number in plan["goals"]:
+            lines.append("- " + _goal_line(goals[number], plan["id"], labels, cite))
+        lines += ["", f"**{labels('from_guide')}**"]
+        facts = plan.get("facts") or {}
+        if "horizon" in facts:
+            lines.append(f"- **{labels('horizon')}:** {facts['horizon']['text']} {cite(facts['horizon']['section'])}")
+            note = _horizon_note(plan["id"], horizon, labels)
+            if note:
+                lines.append(f"  {note}")
+        tools = plan.get("tools") or {}
+        if tools.get("items"):
+            lines.append(f"- **{labels('tools')}:** {', '.join(tools['items'])} {cite(tools.get('section'))}")
+        for key in ("team", "budget", "evaluation"):
+            if key in facts:
+                lines.append(f"- **{labels(key)}:** {facts[key]['text']} {cite(facts[key]['section'])}")
+        blocks.append("\n".join(lines).rstrip())
+    combining = body.get("combining")
+    if combining:
+        blocks.append(f"## {labels('combining')}\n\n{combining['text']} {cite(combining['section'])}")
+    component = body.get("sales_component") or {}
+    if component.get("text"):
+        lines = [f"## {labels('sales_component')}", "", f"{component['text']} {cite(component.get('section'))}"]
+        if component.get("items"):
+            lines.append("")
+            lines.extend(f"- {item}" for item in component["items"])
+        if component.get("goals") and any(p["id"] == "marketing" for p in body.get("plans") or []):
+            texts = ", ".join(labels("quoted", text=goals[n]["text"]) for n in component["goals"] if n in goals)
+            lines.extend(["", labels("sales_component_goals", goals=texts)])
+        blocks.append("\n".join(lines))
+    aside = body.get("set_aside") or []
+    if aside:
+        lines = [f"## {labels('set_aside')}", "", labels("set_aside_note"), ""]
+        lines.extend("- " + _goal_line(goal, None, labels, cite) for goal in aside)
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def render_progress(
+    business: Optional[str],
+    goals: Sequence[Mapping[str, Any]],
+    set_aside: Sequence[Mapping[str, Any]],
+    pending: Optional[str],
+    labels: Labels,
+    plan_names: Mapping[str, str],
+) -> str:
+    """The goals of a plan still being built, numbered as "remove goal 2" refers to them."""
+    lines = [f"**{labels('title_in_progress', business=business or labels('untitled'))}**", ""]
+    for number, goal in enumerate(goals, start=1):
+        verdict = labels("in_progress_both") if goal["plan"] == "both" else labels(
+            "in_progress_plan", plan=plan_names.get(goal["plan"], goal["plan"]))
+        lines.append(f"{number}. {_goal_text(goal, labels)} {verdict}")
+    if pending:
+        lines.append(f"- {pending} {labels('in_progress_pending')}")
+    for goal in set_aside:
+        lines.append(f"- {_goal_text(goal, labels)} {labels('in_progress_set_aside')}")
+    if not goals and not pending and not set_aside:
+        lines.append(labels("no_goals_yet"))
+    return "\n".join(lines)
+
+
+def markdown_document(blocks: Iterable[str]) -> str:
+    return "\n\n".join(blocks).rstrip() + "\n"
+
+
+def chat_text(block: str) -> str:
+    """A block for one chat bubble: Rasa's channels split a text at every blank line."""
+    return re.sub(r"\n\s*\n", "\n", block.strip())
+
+
+def _header(body: Mapping[str, Any], labels: Labels, plan_id: Optional[str], created_at: Optional[datetime]) -> str:
+    lines = [f"# {labels('title', business=body.get('business') or labels('untitled'))}"]
+    if plan_id and created_at:
+        lines += ["", labels("meta", date=created_at.date().isoformat(), id=plan_id)]
+    lines += ["", labels("horizon_and_budget", horizon=_horizon_text(body.get("horizon"), labels),
+                         budget=_budget_text(body.get("budget"), labels))]
+    return "\n".join(lines)
+
+
+def _horizon_text(horizon: Optional[Mapping[str, Any]], labels: Labels) -> str:
+    if not horizon:
+        return labels("not_given")
+    return labels("not_decided") if horizon.get("not_sure") else str(horizon.get("text"))
+
+
+def _budget_text(budget: Optional[Mapping[str, Any]], labels: Labels) -> str:
+    if not budget:
+        return labels("not_given")
+    return labels("not_decided") if budget.get("not_sure") else str(budget.get("text"))
+
+
+def _horizon_note(plan_id: str, horizon: Mapping[str, Any], labels: Labels) -> Optional[str]:
+    term = horizon.get("term")
+    if plan_id == "sales" and term == "long_term":
+        return labels("horizon_long_for_sales", horizon=horizon.get("text"))
+    if plan_id == "marketing" and term == "short_term":
+        return labels("horizon_short_for_marketing", horizon=horizon.get("text"))
+    return None
+
+
+def _goal_text(goal: Mapping[str, Any], labels: Labels) -> str:
+    text = f"**{goal['text']}**"
+    if goal.get("clarification"):
+        text += f" ({labels('clarified', answer=goal['clarification'])})"
+    return text
+
+
+def _goal_line(goal: Mapping[str, Any], plan_id: Optional[str], labels: Labels, cite) -> str:
+    """The goal, marked when both plans share it, with the reason that puts it in `plan_id`."""
+    line = _goal_text(goal, labels)
+    if plan_id and goal.get("plan") == "both":
+        line += f" _({labels('shared_goal')})_"
+    reasons = goal.get("reasons") or []
+    reason = next((r for r in reasons if r.get("plan") == plan_id), None) if plan_id else None
+    reason = reason or (reasons[0] if reasons else None)
+    if reason:
+        line += f" – {reason['text']} {cite(reason.get('section'))}"
+    return line
+
+
+def _citer(labels: Labels, section_titles: Mapping[str, str]):
+    def cite(section: Optional[str]) -> str:
+        title = section_titles.get(str(section)) if section is not None else None
+        return f"_({labels('source', title=title)})_" if title else ""
+
+    return cite
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# ---- saved plans -----------------------------------------------------------------------------
+
+
+def section_titles(repository: Any, lang: str) -> Dict[str, str]:
+    return {topic.section: topic.title for topic in repository.topics(lang)}
+
+
+def render_saved(stored: Any, repository: Any, drafting: Drafting) -> List[str]:
+    """A saved plan (knowledge.plans.StoredPlan) as Markdown blocks, in the plan's language."""
+    lang = stored.language
+    return render_markdown(stored.body, drafting.labels(lang), section_titles(repository, lang),
+                           plan_id=stored.id, created_at=stored.created_at)
+
+
+def plan_json(stored: Any) -> Dict[str, Any]:
+    """The structured plan as sent in chat and exported: its id and date, then the saved body."""
+    return {"id": stored.id, "created_at": stored.created_at.isoformat(), **dict(stored.body)}

@@ -1,0 +1,106 @@
+"""Saved plans: the only module that reads and writes the `user_plan` table.
+
+A plan is saved whole, in one unit of work, when the user finishes building it; nothing is
+written while it is being built. Plans are user data: `advisor kb load` never touches them.
+Callers get plain frozen dataclasses, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge.models import SavedPlan
+
+# Plan ids are UUIDs (lower-case, with dashes); anything else is refused before any query.
+_PLAN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_USER_ID_CHARS = 255
+
+
+class InvalidPlanId(ValueError):
+    """The text is not a plan id (plan ids are UUIDs such as 3f2b…-…)."""
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    id: str
+    user_id: str
+    language: str
+    created_at: datetime
+    body: Dict[str, Any]
+
+
+def is_plan_id(text: Any) -> bool:
+    return isinstance(text, str) and bool(_PLAN_ID.match(text))
+
+
+def _stored(row: SavedPlan) -> StoredPlan:
+    created = row.created_at
+    if created is not None and created.tzinfo is None:  # SQLite drops the time zone
+        created = created.replace(tzinfo=timezone.utc)
+    return StoredPlan(id=row.id, user_id=row.user_id, language=row.language, created_at=created, body=row.body)
+
+
+class SavedPlans:
+    """Saved plans on the sessionmaker it was given; each call is one short unit of work."""
+
+    def __init__(self, session_factory: "sessionmaker[Session]") -> None:
+        self._sessions = session_factory
+        self._schema_checked = False
+
+    def save(self, user_id: str, language: str, body: Dict[str, Any], now: Optional[datetime] = None) -> StoredPlan:
+        """Store a finished plan in one transaction and return it with its new id."""
+        if not isinstance(user_id, str) or not user_id or len(user_id) > MAX_USER_ID_CHARS:
+            raise ValueError("a plan needs a user id of 1 to 255 characters")
+        self._ensure_table()
+        plan = SavedPlan(
+            id=str(uuid.uuid4()),
+            user_id=user_id,
+            language=language,
+            created_at=now or datetime.now(timezone.utc),
+            body=body,
+        )
+        with self._sessions.begin() as session:
+            session.add(plan)
+        return _stored(plan)
+
+    def latest(self, user_id: str) -> Optional[StoredPlan]:
+        """The user's most recently saved plan, or None."""
+        self._ensure_table()
+        stmt = (
+            select(SavedPlan)
+            .where(SavedPlan.user_id == user_id)
+            .order_by(SavedPlan.created_at.desc(), SavedPlan.id.desc())
+            .limit(1)
+        )
+        with self._sessions() as session:
+            row = session.execute(stmt).scalars().first()
+            return _stored(row) if row is not None else None
+
+    def get(self, plan_id: str) -> Optional[StoredPlan]:
+        """The plan with this id, or None; raises InvalidPlanId when `plan_id` is not a plan id."""
+        if not is_plan_id(plan_id):
+            raise InvalidPlanId(plan_id)
+        self._ensure_table()
+        with self._sessions() as session:
+            row = session.get(SavedPlan, plan_id)
+            return _stored(row) if row is not None else None
+
+    def _ensure_table(self) -> None:
+        """Create the table on first use when the database predates it (`advisor kb load` also does)."""
+        if not self._schema_checked:
+            SavedPlan.__table__.create(self._sessions.kw["bind"], checkfirst=True)
+            self._schema_checked = True
+
+
+def plans_for(url: str) -> SavedPlans:
+    """The saved plans in the database at `url`, on the process's sessionmaker for it."""
+    from knowledge.db import sessions
+
+    return SavedPlans(sessions(url))

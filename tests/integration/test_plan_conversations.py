@@ -1,0 +1,83 @@
+"""The plan builder end to end: its dialogue test stories, and a plan built over REST that a new
+server process on the same database shows again."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from tests.support import MODEL, PROJECT_DIR, start_assistant, stop_assistant
+
+pytestmark = pytest.mark.servers
+STORIES = sorted((PROJECT_DIR / "tests" / "conversations").glob("plan_building_*.yml"))
+
+
+def test_plan_building_stories_pass(tmp_path: Path, loaded_kb):
+    """Dialogue-level stories: the form reads answers in its validation action, whatever intent
+    NLU gives them, so these stories check the rules and the form, not NLU (see test_plan_form)."""
+    assert len(STORIES) == 2
+    stories = tmp_path / "stories"
+    stories.mkdir()
+    for story in STORIES:  # `--stories` takes one path
+        shutil.copy(story, stories / story.name)
+    rasa = str(Path(sys.executable).parent / "rasa")
+    result = subprocess.run(
+        [rasa, "test", "core", "--model", str(MODEL), "--out", str(tmp_path / "results"),
+         "--fail-on-prediction-errors", "--no-plot", "--stories", str(stories)],
+        cwd=PROJECT_DIR, capture_output=True, text=True,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    correct, total = map(int, re.findall(r"Correct:\s+(\d+) / (\d+)", output)[0])
+    assert total == 12 and correct == total
+
+
+def _classifications(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [m["custom"]["classification"] for m in messages if "classification" in m.get("custom", {})]
+
+
+def _plan(messages: List[Dict[str, Any]]) -> Dict[str, Any]:
+    [plan] = [m["custom"]["plan"] for m in messages if "plan" in m.get("custom", {})]
+    return plan
+
+
+def test_a_plan_built_in_chat_is_shown_again_by_a_new_server(assistant, tmp_path: Path):
+    user = "plan-restart-pl"
+    say = lambda text: assistant.say(user, text)  # noqa: E731
+    say("pomóż mi ułożyć plan")
+    say("sprzedajemy meble biurowe dla firm")
+    verdicts = {}
+    for text in ("zwiększyć sprzedaż o 15% w tym kwartale", "budowa rozpoznawalności marki w ciągu 3 lat",
+                 "więcej sprzedaży i silniejsza marka w ciągu trzech lat", "zwiększyć lojalność klientów"):
+        [classification] = _classifications(say(text))
+        verdicts[text] = classification["plan"]
+    assert list(verdicts.values()) == ["sales", "marketing", "both", "marketing"]
+    answer = say("jaki budżet ma plan marketingowy?")
+    assert any(m.get("custom", {}).get("source", {}) == {"id": "budget/marketing", "section": "6"} for m in answer)
+    [unclear] = _classifications(say("rozwój firmy"))
+    assert unclear["plan"] == "unclear"
+    [clarified] = _classifications(say("wyniki w najbliższych miesiącach"))
+    assert clarified["plan"] == "sales"
+    say("to wszystko")
+    say("3 lata")
+    draft = say("50 tys. zł")
+    plan = _plan(draft)
+    assert [g["plan"] for g in plan["goals"]] == ["sales", "marketing", "both", "marketing", "sales"]
+    assert plan["budget"]["amount"] == 50000
+
+    exported = [m["custom"] for m in say("eksportuj plan") if "export" in m.get("custom", {})]
+    assert exported[0]["export"]["content"].startswith("# Plan: sprzedajemy meble biurowe dla firm")
+
+    second = start_assistant(tmp_path, {"KNOWLEDGE_DB_URL": assistant.env["KNOWLEDGE_DB_URL"]})
+    try:
+        shown = second.say(user, "pokaż mój plan")
+    finally:
+        stop_assistant(second)
+    assert _plan(shown)["id"] == plan["id"]
+    assert any("## Plan marketingowy" in (m.get("text") or "") for m in shown)
