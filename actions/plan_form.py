@@ -34,11 +34,12 @@ SOCIAL_INTENTS = ("greet", "thank", "goodbye", "affirm", "deny")
 QUESTION_INTENTS = (
     "ask_overview", "ask_definition", "ask_goals", "ask_scope", "ask_tools", "ask_team", "ask_budget",
     "ask_evaluation", "ask_combining", "faq_difference_sales_marketing", "faq_marketing_plan_includes_sales",
-    "follow_up", "out_of_scope",
+    "follow_up",
 )
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 GOALS_DONE_INTENT = "goals_done"
 NOT_SURE_INTENT = "not_sure"
-RULE_HANDLED_INTENTS = CONTROL_INTENTS + SOCIAL_INTENTS + QUESTION_INTENTS + (GOALS_DONE_INTENT,)
+RULE_HANDLED_INTENTS = CONTROL_INTENTS + SOCIAL_INTENTS + QUESTION_INTENTS + (GOALS_DONE_INTENT, OUT_OF_SCOPE_INTENT)
 # Measured on the trained model: commands score 0.44-1.0 ("help" 0.44, "stop" 0.68), while goals
 # and amounts that NLU files under a command stay below 0.4 ("$20,000" remove_goal 0.47 is an
 # amount, which wins anyway), and a goal filed under "that's all" scored 0.53.
@@ -94,6 +95,10 @@ def claimed_by_rule(slot: str, intent: Optional[str], confidence: float, text: s
                 and any(ch.isalpha() for ch in text) and not any(ch.isdigit() for ch in text))
     if intent in QUESTION_INTENTS:
         return "?" in text or confidence >= QUESTION_MIN_CONFIDENCE
+    if intent == OUT_OF_SCOPE_INTENT:
+        # What a company sells ("oprogramowanie księgowe") or a goal outside both plans
+        # ("hire an accountant") reads as off-topic; only a question is declined.
+        return "?" in text
     if intent == GOALS_DONE_INTENT:
         return slot == ps.BUSINESS and confidence >= GOALS_DONE_MIN_CONFIDENCE
     return False

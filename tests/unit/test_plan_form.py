@@ -219,6 +219,9 @@ def test_every_intent_left_to_the_rules_has_an_in_form_rule():
 
 def test_confidence_thresholds():
     assert claimed_by_rule("goal", "help", 0.44, "help", False)
+    assert not claimed_by_rule("business", "out_of_scope", 0.95, "Sprzedajemy oprogramowanie księgowe", False)
+    assert not claimed_by_rule("goal", "out_of_scope", 0.95, "zatrudnić księgową", False)
+    assert claimed_by_rule("goal", "out_of_scope", 0.6, "jaka jutro pogoda?", False)
     assert not claimed_by_rule("goal", "thank", 0.75, "thanks for the help with our long term brand", False)
     assert claimed_by_rule("goal", "cancel", 0.9, "stop", False)
     assert not claimed_by_rule("budget", "remove_goal", 0.47, "$20,000", True)
