@@ -97,7 +97,9 @@ def _classify(args: argparse.Namespace) -> int:
     from language.lemmatizer import get_lemmatizer
 
     settings = get_settings()
-    text = " ".join(args.text)
+    # Arguments that are not UTF-8 reach Python as lone surrogates, which the tokenizer cannot
+    # take: read them as U+FFFD, as a terminal shows them.
+    text = " ".join(args.text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     lemmatizer = get_lemmatizer()
     try:
         classifier = classifier_from_repository(repository_for(settings.knowledge_db_url), lemmatizer)

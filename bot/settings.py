@@ -27,6 +27,7 @@ class Settings:
     allowed_origins: tuple
     max_message_chars: int
     dev_token_ttl: int = 8 * 3600  # seconds a development-mode demo token lives
+    tracker_window: int = 100  # events of recent history each turn loads; 0 = Rasa's whole session
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -46,6 +47,7 @@ class Settings:
             ),
             max_message_chars=_int(env, "ADVISOR_MAX_MESSAGE_CHARS", 4000),
             dev_token_ttl=_int(env, "ADVISOR_DEV_TOKEN_TTL", 8 * 3600),
+            tracker_window=max(0, _int(env, "ADVISOR_TRACKER_WINDOW", 100)),
         )
 
 

@@ -18,6 +18,7 @@ from typing import Any, Dict, Mapping, Optional
 import jwt
 from jwt import exceptions as jwt_errors
 
+from bot.channels.checks import has_control_characters, is_unicode_text
 from bot.settings import Settings
 
 ALGORITHM = "HS256"
@@ -158,3 +159,6 @@ def _check_subject(user_id: Any) -> None:
         raise ValueError("the user id ('sub') must be a non-empty string")
     if len(user_id) > MAX_SUBJECT_CHARS:
         raise ValueError(f"the user id ('sub') must be at most {MAX_SUBJECT_CHARS} characters")
+    if not is_unicode_text(user_id) or has_control_characters(user_id):
+        # PostgreSQL refuses NUL in a sender id, and Rasa's SQL tracker store then exits.
+        raise ValueError("the user id ('sub') must be printable text without control characters")

@@ -29,6 +29,11 @@ def conversation_messages(events: Iterable[Event], limit: int) -> List[Dict[str,
     return messages[-limit:] if limit > 0 else []
 
 
+def is_message(event: Event) -> bool:
+    """Whether `event` is a message the widget shows."""
+    return _message(event) is not None
+
+
 def _message(event: Event) -> Optional[Dict[str, Any]]:
     if isinstance(event, UserUttered):
         return _user_message(event)

@@ -31,9 +31,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.checks import is_unicode_text
 from bot.channels.cors import OriginPolicy
-from bot.channels.history import DISPLAY_TEXT_KEY, conversation_messages
+from bot.channels.history import DISPLAY_TEXT_KEY, conversation_messages, is_message
 from bot.settings import Settings, get_settings
+from bot.stores import message_events
 from bot.tokens import DEVELOPMENT_SECRET, Identity, TokenError, issue_token, normalise_language, signing_secret, verify_token
 
 logger = logging.getLogger(__name__)
@@ -233,6 +235,8 @@ class IntranetInput(InputChannel):
             raise Refusal(400, "bad_request", "'message' must be a string")
         if not text.strip():
             raise Refusal(400, "bad_request", "'message' must not be empty")
+        if not is_unicode_text(text):  # e.g. a lone surrogate from a "\ud800" escape
+            raise Refusal(400, "bad_request", "'message' must be valid Unicode text")
         if len(text) > limit:
             raise Refusal(413, "message_too_long", too_long)
         lang = payload.get("lang")
@@ -241,6 +245,8 @@ class IntranetInput(InputChannel):
         display = payload.get("display_text")
         if display is not None and not isinstance(display, str):
             raise Refusal(400, "bad_request", "'display_text' must be a string")
+        if display is not None and not is_unicode_text(display):
+            raise Refusal(400, "bad_request", "'display_text' must be valid Unicode text")
         if display is not None and len(display) > MAX_DISPLAY_TEXT_CHARS:
             raise Refusal(413, "message_too_long", f"'display_text' may have at most {MAX_DISPLAY_TEXT_CHARS} characters")
         return IncomingMessage(text=text, lang=normalise_language(lang), display_text=(display or "").strip() or None)
@@ -271,8 +277,9 @@ class IntranetInput(InputChannel):
         tracker_store = getattr(agent, "tracker_store", None)
         if tracker_store is None:
             return error_response(503, "not_ready", "the assistant is still starting; please try again")
-        tracker = await tracker_store.retrieve(identity.user_id)
-        events = list(tracker.events) if tracker is not None else []
+        # Every session, not only the current one (which is all `retrieve` gives), and only the
+        # messages: a conversation id lives for months.
+        events = await message_events(tracker_store, identity.user_id, limit, keep=is_message)
         return response.json(
             {
                 "user": identity.user_id,
