@@ -258,6 +258,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--latency-messages", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--load-seconds", type=float, default=20.0)
+    parser.add_argument("--skip-deployments", action="store_true", help="do not run bench/load.py's deployments")
     parser.add_argument("--conversation-turns", type=int, default=400,
                         help="turns of bench/conversation_length.py's long conversation (0: skip it)")
     args = parser.parse_args(argv)
@@ -274,6 +275,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             results["assistants"]["rasa-default"] = measure_assistant("rasa-default", model, args, work)
             results["assistants"]["rasa-default"]["train_seconds"] = seconds
         results["classifier"] = classifier_accuracy()
+        if not args.skip_deployments:  # embedded, PostgreSQL + Redis with one and two Rasa servers
+            from bench.load import bench_deployments
+            results["deployments"] = bench_deployments(args.concurrency, args.load_seconds, work)
         if args.conversation_turns:  # latency against conversation length, advisor against stock Rasa
             from bench.conversation_length import measure as conversation_length
             results["conversation_length"] = conversation_length(work / "length", args.conversation_turns)
@@ -284,6 +288,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print()
     print(report(results))
+    if results.get("deployments"):
+        from bench.load import table as deployments_table
+        print("\nLoad by deployment (bench/load.py):\n" + deployments_table(results["deployments"]))
     if results.get("conversation_length"):
         from bench.conversation_length import report as conversation_length_report
         print("\n" + conversation_length_report(results["conversation_length"]))

@@ -44,7 +44,7 @@ from typing import Any, Callable, Dict, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
@@ -65,6 +65,7 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import declarative_base
 
+from bot.locks import AtomicRedisLockStore
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -390,18 +391,10 @@ async def message_events(
 
 
 class AdvisorLockStore:
-    """Builds Rasa's Redis lock store when `LOCK_STORE_URL` is set, else the in-memory one."""
+    """An atomic Redis lock store (bot.locks) when `LOCK_STORE_URL` is set, else the in-memory one."""
 
     def __new__(cls, endpoint_config: Optional[EndpointConfig] = None) -> LockStore:  # type: ignore[misc]
         url = get_settings().lock_store_url
         if not url:
             return InMemoryLockStore()
-        parsed = make_url(url)
-        return RedisLockStore(
-            host=parsed.host or "localhost",
-            port=parsed.port or 6379,
-            db=int(parsed.database or 0),
-            password=parsed.password,
-            use_ssl=parsed.drivername == "rediss",
-            key_prefix=parsed.query.get("key_prefix"),
-        )
+        return AtomicRedisLockStore.from_url(url)
