@@ -12,8 +12,8 @@ Files (one per kind and language), each a YAML mapping with an `items` list:
         split: train            # = split_for(source): every item of one page in one split
 
 Labels follow the rules of shared/seed/README.md. The split is decided by the source page alone
-(a hash of its URL), so a page never straddles two splits. `test` is frozen: its digest is kept in
-`bench/data/real/test.sha256` and checked by the tests; only `train` items may reach data/nlu/ or
+(a hash of its URL), so a page never straddles two splits. `test` is frozen file by file: the digests are kept
+in `bench/data/real/test.sha256` and checked by the tests; only `train` items may reach data/nlu/ or
 the classifier's rules, `dev` is for tuning, `test` only for the report of `make bench`.
 """
 
@@ -71,18 +71,31 @@ def load_all(split: str | None = None) -> List[Item]:
     return [item for kind in KINDS for lang in LANGUAGES for item in load(kind, lang, split)]
 
 
-def test_split_digest(items: Iterable[Item] | None = None) -> str:
-    """A digest of every test item (kind, language, text, label, source), order-independent."""
-    items = load_all("test") if items is None else [i for i in items if i.split == "test"]
-    rows = sorted(json.dumps([i.kind, i.lang, i.text, i.label, i.source], ensure_ascii=False) for i in items)
+def test_split_digest(kind: str, lang: str) -> str:
+    """A digest of one file's test items (text, label, source), independent of their order."""
+    rows = sorted(
+        json.dumps([i.text, i.label, i.source], ensure_ascii=False) for i in load(kind, lang, "test")
+    )
     return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
 
 
-def freeze() -> str:
-    """Write the digest of the current test split (run once, when the test split is complete)."""
-    digest = test_split_digest()
-    FROZEN_FILE.write_text(digest + "\n", encoding="utf-8")
-    return digest
+def frozen() -> Dict[str, str]:
+    """`{"questions_pl": digest, ...}` for every file whose test split has been frozen."""
+    if not FROZEN_FILE.exists():
+        return {}
+    pairs = (line.split() for line in FROZEN_FILE.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {name: digest for name, digest in pairs}
+
+
+def freeze(kind: str, lang: str) -> str:
+    """Record the digest of one file's test split (once, when that file is complete)."""
+    digests = frozen()
+    name = f"{kind}_{lang}"
+    if name in digests:
+        raise SystemExit(f"{name}: the test split is already frozen; never change it")
+    digests[name] = test_split_digest(kind, lang)
+    FROZEN_FILE.write_text("".join(f"{k} {v}\n" for k, v in sorted(digests.items())), encoding="utf-8")
+    return digests[name]
 
 
 def counts() -> Dict[str, int]:
@@ -93,10 +106,10 @@ def counts() -> Dict[str, int]:
     return out
 
 
-if __name__ == "__main__":  # python -m bench.real_corpus [freeze]
+if __name__ == "__main__":  # python -m bench.real_corpus [freeze KIND LANG]
     import sys
 
-    if sys.argv[1:] == ["freeze"]:
-        print(freeze())
+    if len(sys.argv) == 4 and sys.argv[1] == "freeze":  # python -m bench.real_corpus freeze questions pl
+        print(freeze(sys.argv[2], sys.argv[3]))
     else:
         print(json.dumps(counts(), indent=2, sort_keys=True))
