@@ -10,7 +10,15 @@ STAMP := $(VENV)/.installed
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 MODEL_DIR := models
-MODEL_INPUTS := $(shell find bot data knowledge/content language -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+# What the trained model is made of, and nothing else, so that editing an action, a channel or
+# the CLI does not retrain: the training data, the domain and pipeline, the content the pipeline
+# reads while training (terms.yml, through the knowledge base: TermEntityExtractor), and the
+# source of the custom components and policies in bot/config.yml with the language/ code they
+# run. Answer texts are read at answer time: a change there only reloads the knowledge base.
+TRAINING_INPUTS := $(shell find data bot/domain bot/components bot/policies language -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null) \
+  bot/config.yml knowledge/content/terms.yml
+KB_INPUTS := $(shell find knowledge/content -type f -name '*.yml' 2>/dev/null)
+KB_STAMP := var/.kb-loaded
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -40,8 +48,13 @@ validate: $(STAMP) ## check the content files and the Rasa training data
 	$(BIN)/advisor kb validate
 	$(BIN)/advisor data validate
 
-$(MODEL_DIR)/.trained: $(STAMP) $(MODEL_INPUTS)
+$(KB_STAMP): $(STAMP) $(KB_INPUTS)
 	$(BIN)/advisor kb load
+	@mkdir -p $(dir $@) && touch $@
+
+# The knowledge base must be loaded before training (the term extractor reads it), but a
+# reload alone (an edited answer) is no reason to retrain: an order-only prerequisite.
+$(MODEL_DIR)/.trained: $(STAMP) $(TRAINING_INPUTS) | $(KB_STAMP)
 	$(BIN)/rasa train --config bot/config.yml --domain bot/domain --data data --out $(MODEL_DIR) --fixed-model-name advisor
 	@touch $@
 
@@ -50,10 +63,10 @@ train: $(MODEL_DIR)/.trained ## train the model if the data, domain or content c
 actions: $(STAMP) ## run the action server alone
 	$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT)
 
-run: train ## install what is missing, then start the action server and Rasa (REST on RASA_PORT)
+run: train $(KB_STAMP) ## install what is missing, then start the action server and Rasa (REST on RASA_PORT)
 	@ADVISOR_DEV_MODE=$${ADVISOR_DEV_MODE:-true} $(BIN)/python -m bot.serve --rasa-port $(RASA_PORT) --actions-port $(ACTIONS_PORT)
 
-chat: train ## talk to the assistant in the terminal
+chat: train $(KB_STAMP) ## talk to the assistant in the terminal
 	@ADVISOR_DEV_MODE=$${ADVISOR_DEV_MODE:-true} $(BIN)/python -m bot.serve --rasa-port $(RASA_PORT) --actions-port $(ACTIONS_PORT) --shell
 
 test: train ## run every test (PostgreSQL and Redis ones against TEST_POSTGRES_URL / TEST_REDIS_URL)
