@@ -13,28 +13,20 @@ goal written in the other language than the conversation still matches.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 from knowledge import LANGUAGES
+from knowledge.schema import SIGNAL_PLANS, Rules
+from knowledge.validation import Context, Problem, check
 from language.folding import fold
 from language.lemmatizer import Lemmatizer, Token
 from language.matcher import TermMatcher
 
-DIMENSIONS = ("measure", "horizon", "tool", "team", "scope")
-SIGNAL_PLANS = ("sales", "marketing", "outside")
 VERDICTS = ("sales", "marketing", "both", "unclear")
 OUTSIDE = "outside"
 
-_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
-_SIGNAL_KEYS = ("id", "dimension", "plan", "weight", "section", "terms", "duration", "reason")
-_TOP_KEYS = ("signals", "ignore", "durations", "decision")
-_DECISION_KEYS = ("min_score", "both_needs", "both_min_ratio", "min_lead")
-_DURATION_BOUNDS = ("up_to_months", "over_months")
-_DURATIONS_KEYS = ("units", "plural_counts_as", "max_count", "fillers", "numbers")
-_UNIT_KEYS = ("id", "months", "plural") + LANGUAGES
 # A number written in digits right before a unit ("3 lata", "3-letni", "2–3 years", "1,5 roku"),
 # not glued to a word ("Q3 2025") and not followed by anything but spaces or a dash ("20% rok").
 _DIGITS_BEFORE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*[-–]?\s*$")
@@ -45,277 +37,22 @@ _MAX_MATCH_CHARS = 60
 # ---- validation ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RuleProblem:
-    line: Optional[int]
-    """1-based line in the rule file, when the rules were read with line numbers."""
-    entry: Optional[str]
-    """The signal id (or the block name) the problem is in."""
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.entry + ': ' if self.entry else ''}{self.reason}"
-
-
 class RulesError(ValueError):
     """The classifier rules are invalid; `problems` says where and why."""
 
-    def __init__(self, problems: List[RuleProblem]) -> None:
+    def __init__(self, problems: List[Problem]) -> None:
         super().__init__("invalid classifier rules:\n" + "\n".join(str(p) for p in problems))
         self.problems = problems
 
 
-def _line(node: Any, key: Any = None) -> Optional[int]:
-    """The 1-based line of `node` (or of its `key`), when it came from ruamel's round-trip loader."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return None
-    try:
-        if key is not None and isinstance(node, Mapping) and key in node:
-            return lc.key(key)[0] + 1
-        if key is not None and isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            return lc.item(key)[0] + 1
-    except (KeyError, IndexError, TypeError, AttributeError):
-        pass
-    return lc.line + 1 if lc.line is not None else None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-class _Validator:
-    def __init__(self, section_ids: Optional[Set[str]]) -> None:
-        self.section_ids = {str(s) for s in section_ids} if section_ids is not None else None
-        self.problems: List[RuleProblem] = []
-
-    def add(self, node: Any, entry: Optional[str], reason: str, key: Any = None) -> None:
-        self.problems.append(RuleProblem(_line(node, key), entry, reason))
-
-    def unknown_keys(self, node: Mapping, allowed: Sequence[str], entry: Optional[str], what: str) -> None:
-        for key in node:
-            if key not in allowed:
-                self.add(node, entry, f"unknown key '{key}' in {what} (expected {', '.join(allowed)})", key)
-
-    def phrase_lists(self, node: Any, parent: Any, key: str, entry: Optional[str], what: str,
-                     required: bool = True, single_words: bool = False) -> Dict[str, List[str]]:
-        """A mapping language -> list of phrases; every language required unless `required` is False."""
-        if not isinstance(node, Mapping):
-            self.add(parent, entry, f"'{key}' must map each language ({', '.join(LANGUAGES)}) to a list of {what}", key)
-            return {}
-        result: Dict[str, List[str]] = {}
-        for lang in LANGUAGES:
-            phrases = node.get(lang)
-            if phrases is None and not required:
-                continue
-            if not isinstance(phrases, list) or not phrases:
-                if lang in node:
-                    self.add(node, entry, f"'{key}' needs a non-empty list of {lang} {what}", lang)
-                else:
-                    self.add(parent, entry, f"'{key}' has no {lang} {what}", key)
-                continue
-            good = []
-            for position, phrase in enumerate(phrases):
-                if not _is_text(phrase):
-                    self.add(phrases, entry, f"'{key}' has an empty or non-text {lang} item", position)
-                elif single_words and len(phrase.split()) != 1:
-                    self.add(phrases, entry, f"'{key}': {lang} item '{phrase}' must be a single word", position)
-                else:
-                    good.append(phrase.strip())
-            result[lang] = good
-        for extra in node:
-            if extra not in LANGUAGES:
-                self.add(node, entry, f"'{key}' has an unknown language '{extra}'", extra)
-        return result
-
-    def texts(self, node: Any, parent: Any, key: str, entry: Optional[str]) -> None:
-        if not isinstance(node, Mapping):
-            self.add(parent, entry, f"'{key}' must map each language ({', '.join(LANGUAGES)}) to a text", key)
-            return
-        for lang in LANGUAGES:
-            if lang not in node:
-                self.add(parent, entry, f"'{key}' has no {lang} text", key)
-            elif not _is_text(node.get(lang)):
-                self.add(node, entry, f"'{key}' has an empty {lang} text", lang)
-        for extra in node:
-            if extra not in LANGUAGES:
-                self.add(node, entry, f"'{key}' has an unknown language '{extra}'", extra)
-
-    def number(self, node: Mapping, key: str, entry: Optional[str], minimum: float = 0.0,
-               strict: bool = False, maximum: Optional[float] = None) -> Optional[float]:
-        value = node.get(key)
-        bound = f"greater than {minimum:g}" if strict else f"at least {minimum:g}"
-        if maximum is not None:
-            bound += f" and at most {maximum:g}"
-        if not _is_number(value) or (value <= minimum if strict else value < minimum) or (
-            maximum is not None and value > maximum
-        ):
-            shown = "missing" if value is None else repr(value)
-            self.add(node, entry, f"'{key}' must be a number {bound} (got {shown})", key if key in node else None)
-            return None
-        return float(value)
-
-
-def validate_rules(doc: Any, section_ids: Optional[Set[str]] = None) -> List[RuleProblem]:
+def validate_rules(doc: Any, section_ids: Optional[Set[str]] = None) -> List[Problem]:
     """Every problem in the classifier rules `doc` (empty when they are valid).
 
     `doc` is the parsed rule file (ruamel round-trip data gives line numbers; plain dicts give
     none). `section_ids` are the guide's section ids; None skips the section check.
     """
-    v = _Validator(section_ids)
-    if not isinstance(doc, Mapping):
-        v.add(doc, None, "the rules must be a mapping with 'signals', 'durations' and 'decision'")
-        return v.problems
-    v.unknown_keys(doc, _TOP_KEYS, None, "the rule file")
-
-    signals = doc.get("signals")
-    needs_durations = False
-    if not isinstance(signals, list) or not signals:
-        v.add(doc, "signals", "'signals' must be a non-empty list", "signals" if "signals" in doc else None)
-    else:
-        seen_ids: Dict[str, Optional[int]] = {}
-        seen_terms: Dict[Tuple[str, str], str] = {}
-        for position, node in enumerate(signals):
-            needs_durations |= _validate_signal(v, signals, position, node, seen_ids, seen_terms)
-
-    if "ignore" in doc:
-        v.phrase_lists(doc.get("ignore"), doc, "ignore", "ignore", "phrases", required=False)
-
-    if "durations" in doc or needs_durations:
-        _validate_durations(v, doc)
-
-    decision = doc.get("decision")
-    if not isinstance(decision, Mapping):
-        v.add(doc, "decision", "'decision' must be a mapping of thresholds", "decision" if "decision" in doc else None)
-    else:
-        v.unknown_keys(decision, _DECISION_KEYS, "decision", "'decision'")
-        v.number(decision, "min_score", "decision")
-        v.number(decision, "both_min_ratio", "decision", maximum=1.0)
-        v.number(decision, "min_lead", "decision")
-        if decision.get("both_needs") not in DIMENSIONS:
-            v.add(decision, "decision", f"'both_needs' must be one of {', '.join(DIMENSIONS)}",
-                  "both_needs" if "both_needs" in decision else None)
-    return v.problems
-
-
-def _validate_signal(v: _Validator, signals: list, position: int, node: Any,
-                     seen_ids: Dict[str, Optional[int]], seen_terms: Dict[Tuple[str, str], str]) -> bool:
-    """Check one signal; returns whether it is a duration signal."""
-    if not isinstance(node, Mapping):
-        v.add(signals, None, f"signal #{position + 1} must be a mapping", position)
-        return False
-    signal_id = node.get("id")
-    entry: Optional[str] = None
-    if not isinstance(signal_id, str) or not _SNAKE.match(signal_id):
-        v.add(node, None, f"signal #{position + 1} needs an 'id' in snake_case (got {signal_id!r})",
-              "id" if "id" in node else None)
-    else:
-        entry = signal_id
-        if signal_id in seen_ids:
-            first = seen_ids[signal_id]
-            v.add(node, entry, "duplicate signal id" + (f" (first defined on line {first})" if first else ""), "id")
-        else:
-            seen_ids[signal_id] = _line(node)
-    v.unknown_keys(node, _SIGNAL_KEYS, entry, "a signal")
-    if node.get("dimension") not in DIMENSIONS:
-        v.add(node, entry, f"'dimension' must be one of {', '.join(DIMENSIONS)} (got {node.get('dimension')!r})",
-              "dimension" if "dimension" in node else None)
-    if node.get("plan") not in SIGNAL_PLANS:
-        v.add(node, entry, f"'plan' must be one of {', '.join(SIGNAL_PLANS)} (got {node.get('plan')!r})",
-              "plan" if "plan" in node else None)
-    v.number(node, "weight", entry, minimum=0.0, strict=True)
-    section = node.get("section")
-    if section is None or (isinstance(section, str) and not section.strip()) or isinstance(section, (bool, list, dict)):
-        v.add(node, entry, "'section' must name a guide section", "section" if "section" in node else None)
-    elif v.section_ids is not None and str(section) not in v.section_ids:
-        v.add(node, entry, f"unknown section {str(section)!r} (expected one of {', '.join(sorted(v.section_ids))})", "section")
-    v.texts(node.get("reason"), node, "reason", entry)
-
-    has_terms, has_duration = "terms" in node, "duration" in node
-    if has_terms == has_duration:
-        v.add(node, entry, "a signal needs either 'terms' or 'duration' (not both)")
-        return has_duration
-    if has_terms:
-        terms = v.phrase_lists(node.get("terms"), node, "terms", entry, "terms")
-        for lang, phrases in terms.items():
-            for phrase in phrases:
-                key = (lang, " ".join(fold(phrase).split()))
-                owner = seen_terms.setdefault(key, entry or f"#{position + 1}")
-                if owner != (entry or f"#{position + 1}"):
-                    v.add(node.get("terms"), entry, f"{lang} term '{phrase}' is also a term of signal '{owner}'", lang)
-        return False
-    duration = node.get("duration")
-    if not isinstance(duration, Mapping):
-        v.add(node, entry, f"'duration' must be a mapping with one of {', '.join(_DURATION_BOUNDS)}", "duration")
-        return True
-    v.unknown_keys(duration, _DURATION_BOUNDS, entry, "'duration'")
-    bounds = [key for key in _DURATION_BOUNDS if key in duration]
-    if len(bounds) != 1:
-        v.add(duration, entry, f"'duration' needs exactly one of {', '.join(_DURATION_BOUNDS)}")
-    for key in bounds:
-        v.number(duration, key, entry)
-    return True
-
-
-def _validate_durations(v: _Validator, doc: Mapping) -> None:
-    durations = doc.get("durations")
-    entry = "durations"
-    if not isinstance(durations, Mapping):
-        v.add(doc, entry, "'durations' (units and number words) is needed by the duration signals",
-              "durations" if "durations" in doc else None)
-        return
-    v.unknown_keys(durations, _DURATIONS_KEYS, entry, "'durations'")
-    units = durations.get("units")
-    if not isinstance(units, list) or not units:
-        v.add(durations, entry, "'units' must be a non-empty list", "units" if "units" in durations else None)
-    else:
-        for position, unit in enumerate(units):
-            if not isinstance(unit, Mapping):
-                v.add(units, entry, f"unit #{position + 1} must be a mapping", position)
-                continue
-            where = f"durations.{unit.get('id')}" if _is_text(unit.get("id")) else entry
-            v.unknown_keys(unit, _UNIT_KEYS, where, "a unit")
-            if not _is_text(unit.get("id")):
-                v.add(unit, entry, f"unit #{position + 1} needs an 'id'")
-            v.number(unit, "months", where, strict=True)
-            for lang in LANGUAGES:
-                unit_words = unit.get(lang)
-                if not isinstance(unit_words, list) or not unit_words:
-                    v.add(unit, where, f"a unit needs a non-empty list of {lang} words", lang if lang in unit else None)
-                    continue
-                for word_position, word in enumerate(unit_words):
-                    if not _is_text(word) or len(word.split()) != 1:
-                        v.add(unit_words, where, f"{lang} unit word {word!r} must be a single word", word_position)
-            if "plural" in unit:
-                v.phrase_lists(unit.get("plural"), unit, "plural", where, "plural forms", required=False,
-                               single_words=True)
-    v.number(durations, "plural_counts_as", entry, strict=True)
-    v.number(durations, "max_count", entry, strict=True)
-    if "fillers" in durations:
-        v.phrase_lists(durations.get("fillers"), durations, "fillers", entry, "words", required=False,
-                       single_words=True)
-    numbers = durations.get("numbers")
-    if not isinstance(numbers, Mapping):
-        v.add(durations, entry, "'numbers' must map each language to {word: value}", "numbers" if "numbers" in durations else None)
-        return
-    for lang in LANGUAGES:
-        words = numbers.get(lang)
-        if not isinstance(words, Mapping) or not words:
-            v.add(numbers, entry, f"'numbers' needs {lang} number words", lang if lang in numbers else None)
-            continue
-        for word in words:
-            if not _is_text(word) or len(str(word).split()) != 1:
-                v.add(words, entry, f"{lang} number word {word!r} must be a single word", word)
-            else:
-                v.number(words, word, entry, strict=True)
-    for extra in numbers:
-        if extra not in LANGUAGES:
-            v.add(numbers, entry, f"'numbers' has an unknown language '{extra}'", extra)
+    sections = {str(s): "" for s in section_ids} if section_ids is not None else None
+    return check(Rules, doc, ctx=Context(sections=sections))[1]
 
 
 # ---- classification --------------------------------------------------------------------------
@@ -582,7 +319,7 @@ def _overlaps(start: int, end: int, spans: Iterable[Tuple[int, int]]) -> bool:
 
 
 def _optional_float(value: Any) -> Optional[float]:
-    return float(value) if _is_number(value) else None
+    return float(value) if value is not None else None
 
 
 def classifier_from_repository(repository: Any, lemmatizer: Lemmatizer) -> GoalClassifier:

@@ -11,12 +11,12 @@ user or from the knowledge base; `render_markdown` adds only the labels of
 from __future__ import annotations
 
 import re
-import string
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 
-from knowledge import LANGUAGES, PLANS
+from knowledge import PLANS
+from knowledge.schema import DraftingFile
+from knowledge.validation import Problem, check
 
 FORMAT_VERSION = 1
 DOCUMENT = "drafting"
@@ -25,132 +25,14 @@ COMBINING_ENTRY = ("combining", "both")
 SALES_COMPONENT_FAQ = "faq/marketing_plan_includes_sales"
 SALES_COMPONENT_LIST = "sales_component"
 
-# Every label the code uses, with the {placeholders} it fills in.
-LABELS: Dict[str, Set[str]] = {
-    "title": {"business"},
-    "title_in_progress": {"business"},
-    "untitled": set(),
-    "meta": {"date", "id"},
-    "horizon_and_budget": {"horizon", "budget"},
-    "not_decided": set(),
-    "not_given": set(),
-    "goals": set(),
-    "from_guide": set(),
-    "horizon": set(),
-    "tools": set(),
-    "team": set(),
-    "budget": set(),
-    "evaluation": set(),
-    "source": {"title"},
-    "shared_goal": set(),
-    "clarified": {"answer"},
-    "horizon_long_for_sales": {"horizon"},
-    "horizon_short_for_marketing": {"horizon"},
-    "combining": set(),
-    "sales_component": set(),
-    "sales_component_goals": {"goals"},
-    "set_aside": set(),
-    "set_aside_note": set(),
-    "in_progress_plan": {"plan"},
-    "in_progress_both": set(),
-    "in_progress_set_aside": set(),
-    "in_progress_pending": set(),
-    "no_goals_yet": set(),
-    "quoted": {"text"},
-}
-_REFERENCE_LISTS = ("goal_words", "remove_words", "replace_words", "command_words", "replacement_separators")
-_REFERENCE_NUMBERS = ("ordinals", "cardinals")
 
 
 # ---- the content document ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DraftingProblem:
-    line: Optional[int]
-    entry: Optional[str]
-    reason: str
-
-
-def validate_drafting(doc: Any, section_ids: Optional[Set[str]] = None) -> List[DraftingProblem]:
+def validate_drafting(doc: Any, section_ids: Optional[Set[str]] = None) -> List[Problem]:
     """Every problem in the drafting document (empty when it is valid)."""
-    problems: List[DraftingProblem] = []
-
-    def add(node: Any, entry: str, reason: str) -> None:
-        lc = getattr(node, "lc", None)
-        problems.append(DraftingProblem(lc.line + 1 if lc is not None else None, entry, reason))
-
-    if not isinstance(doc, Mapping):
-        add(doc, "drafting", "must be a mapping with 'labels', 'goal_references', 'periods' and 'budget'")
-        return problems
-    labels = doc.get("labels")
-    if not isinstance(labels, Mapping):
-        add(doc, "labels", "'labels' must map each label to its pl and en text")
-    else:
-        for key, allowed in LABELS.items():
-            texts = labels.get(key)
-            if not isinstance(texts, Mapping):
-                add(labels, f"labels.{key}", "missing label (needs pl and en texts)")
-                continue
-            for lang in LANGUAGES:
-                text = texts.get(lang)
-                if not isinstance(text, str) or not text.strip():
-                    add(texts, f"labels.{key}", f"no {lang} text")
-                    continue
-                try:
-                    used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-                except ValueError as error:
-                    add(texts, f"labels.{key}", f"{lang} text has unbalanced braces ({error})")
-                    continue
-                unknown = used - allowed
-                if unknown:
-                    expected = ", ".join("{" + name + "}" for name in sorted(allowed)) or "none"
-                    add(texts, f"labels.{key}", f"{lang} text uses unknown {{{', '.join(sorted(unknown))}}} (allowed: {expected})")
-        for key in labels:
-            if key not in LABELS:
-                add(labels, f"labels.{key}", "unknown label")
-
-    references = doc.get("goal_references")
-    if not isinstance(references, Mapping):
-        add(doc, "goal_references", "'goal_references' must be a mapping")
-    else:
-        for key in _REFERENCE_NUMBERS:
-            _check_per_language(references.get(key), references, f"goal_references.{key}", add, numbers=True)
-        for key in _REFERENCE_LISTS:
-            _check_per_language(references.get(key), references, f"goal_references.{key}", add, numbers=False)
-
-    _check_per_language(doc.get("periods"), doc, "periods", add, numbers=False)
-
-    budget = doc.get("budget")
-    if not isinstance(budget, Mapping):
-        add(doc, "budget", "'budget' must be a mapping with 'multipliers' and 'currencies'")
-    else:
-        _check_per_language(budget.get("multipliers"), budget, "budget.multipliers", add, numbers=True, positive=True)
-        currencies = budget.get("currencies")
-        if not isinstance(currencies, Mapping) or not currencies:
-            add(budget, "budget.currencies", "must map currency codes to lists of names or symbols")
-        else:
-            for code, names in currencies.items():
-                if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
-                    add(currencies, f"budget.currencies.{code}", "needs a non-empty list of names or symbols")
-    return problems
-
-
-def _check_per_language(node: Any, parent: Any, entry: str, add, numbers: bool, positive: bool = False) -> None:
-    if not isinstance(node, Mapping):
-        add(parent, entry, "must map each language (pl, en) to " + ("{word: number}" if numbers else "a list of words"))
-        return
-    for lang in LANGUAGES:
-        value = node.get(lang)
-        if numbers:
-            if not isinstance(value, Mapping) or not value:
-                add(node, entry, f"needs {lang} words with their numbers")
-                continue
-            for word, number in value.items():
-                if not isinstance(number, (int, float)) or isinstance(number, bool) or (positive and number <= 0):
-                    add(value, f"{entry}.{lang}", f"'{word}' needs a {'positive ' if positive else ''}number")
-        elif not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
-            add(node, entry, f"needs a non-empty list of {lang} words")
+    return check(DraftingFile, doc, entry_depth=2)[1]
 
 
 class Drafting:
