@@ -41,14 +41,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the project with its test tools
 
-kb: $(STAMP) ## validate and load the knowledge base (KNOWLEDGE_DB_URL, default var/knowledge.db)
+kb: $(STAMP) ## migrate the databases, then validate and load the knowledge base (KNOWLEDGE_DB_URL)
+	$(BIN)/advisor db upgrade
 	$(BIN)/advisor kb load
 
 validate: $(STAMP) ## check the content files and the Rasa training data
 	$(BIN)/advisor kb validate
 	$(BIN)/advisor data validate
 
-$(KB_STAMP): $(STAMP) $(KB_INPUTS)
+$(KB_STAMP): $(STAMP) $(KB_INPUTS) $(wildcard migrations/versions/*.py)
+	$(BIN)/advisor db upgrade
 	$(BIN)/advisor kb load
 	@mkdir -p $(dir $@) && touch $@
 

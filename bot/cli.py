@@ -147,6 +147,27 @@ def _plan_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from knowledge.db import upgrade_schema
+
+    settings = get_settings()
+    urls = {"knowledge": settings.knowledge_db_url, "tracker": settings.tracker_store_url}
+    unknown = [name for name in args.databases if name not in urls]
+    if unknown:
+        print(f"unknown database {unknown[0]!r} (expected knowledge or tracker)", file=sys.stderr)
+        return 2
+    for database in args.databases or list(urls):
+        try:
+            revision = upgrade_schema(database, urls[database])
+        except SQLAlchemyError as error:
+            print(f"{database} database: could not upgrade {_safe_url(urls[database])}: {error}", file=sys.stderr)
+            return 2
+        print(f"{database} database {_safe_url(urls[database])}: at revision {revision}")
+    return 0
+
+
 def _data_validate(args: argparse.Namespace) -> int:
     from bot.data_check import check_project
 
@@ -174,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub = kb_commands.add_parser(name, help=help_text)
         sub.add_argument("--content", help="content folder (default: knowledge/content or KNOWLEDGE_CONTENT_DIR)")
         sub.set_defaults(handler=handler)
+
+    db = commands.add_parser("db", help="database schemas")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="migrate KNOWLEDGE_DB_URL and TRACKER_STORE_URL to the latest schema")
+    upgrade.add_argument("databases", nargs="*", metavar="knowledge|tracker", help="default: both")
+    upgrade.set_defaults(handler=_db_upgrade)
 
     data = commands.add_parser("data", help="Rasa training data and domain")
     data_commands = data.add_subparsers(dest="data_command", required=True)

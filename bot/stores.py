@@ -65,6 +65,7 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import declarative_base
 
+import migrations
 from bot.locks import AtomicRedisLockStore
 from bot.settings import get_settings
 
@@ -136,23 +137,9 @@ class AdvisorTrackerStore(SQLTrackerStore):
         )
         self.window = settings.tracker_window if window is None else max(0, int(window))
         if self.window:
-            self._create_checkpoint_schema()
-
-    def _create_checkpoint_schema(self) -> None:
-        # Rasa indexes `events` by sender only; a window is a range of one sender's ids, and a
-        # session start the latest `session_started` of one sender.
-        statements = [
-            "CREATE INDEX IF NOT EXISTS ix_events_sender_id_id ON events (sender_id, id)",
-            "CREATE INDEX IF NOT EXISTS ix_events_sender_id_type_name_id ON events (sender_id, type_name, id)",
-        ]
-        try:
-            CheckpointBase.metadata.create_all(self.engine)
-            with self.engine.begin() as connection:
-                for statement in statements:
-                    connection.execute(sa.text(statement))
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as error:
-            # several servers starting at once: one of them creates what is missing
-            logger.warning("tracker store: could not create the checkpoint table or indexes: %s", error)
+            # `tracker_checkpoints` and the indexes a window is read by (a range of one sender's
+            # ids, the latest `session_started` of one sender) come from `advisor db upgrade`.
+            migrations.require_current("tracker", self.engine)
 
     # -- retrieve ---------------------------------------------------------------------------
 

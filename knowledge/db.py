@@ -12,8 +12,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.models import Base
-
 
 @functools.lru_cache(maxsize=None)
 def engine_for(url: str) -> Engine:
@@ -41,6 +39,17 @@ def sessions(url: str) -> "sessionmaker[Session]":
     return sessionmaker(bind=engine_for(url), future=True, expire_on_commit=False)
 
 
-def create_schema(url: str) -> None:
-    """Create the tables that do not exist yet (knowledge base and user data)."""
-    Base.metadata.create_all(engine_for(url))
+def upgrade_schema(database: str, url: str) -> str:
+    """Migrate `database` ("knowledge" or "tracker", see `migrations`) at `url`; its new revision."""
+    import migrations
+
+    if database == "knowledge":
+        engine = engine_for(url)
+        migrations.upgrade(database, engine)
+        return migrations.current(database, engine)
+    engine = create_engine(url, future=True)  # the tracker store's database: Rasa's store owns its engine
+    try:
+        migrations.upgrade(database, engine)
+        return migrations.current(database, engine)
+    finally:
+        engine.dispose()

@@ -52,13 +52,11 @@ class SavedPlans:
 
     def __init__(self, session_factory: "sessionmaker[Session]") -> None:
         self._sessions = session_factory
-        self._schema_checked = False
 
     def save(self, user_id: str, language: str, body: Dict[str, Any], now: Optional[datetime] = None) -> StoredPlan:
         """Store a finished plan in one transaction and return it with its new id."""
         if not isinstance(user_id, str) or not user_id or len(user_id) > MAX_USER_ID_CHARS:
             raise ValueError("a plan needs a user id of 1 to 255 characters")
-        self._ensure_table()
         plan = SavedPlan(
             id=str(uuid.uuid4()),
             user_id=user_id,
@@ -72,7 +70,6 @@ class SavedPlans:
 
     def latest(self, user_id: str) -> Optional[StoredPlan]:
         """The user's most recently saved plan, or None."""
-        self._ensure_table()
         stmt = (
             select(SavedPlan)
             .where(SavedPlan.user_id == user_id)
@@ -87,16 +84,9 @@ class SavedPlans:
         """The plan with this id, or None; raises InvalidPlanId when `plan_id` is not a plan id."""
         if not is_plan_id(plan_id):
             raise InvalidPlanId(plan_id)
-        self._ensure_table()
         with self._sessions() as session:
             row = session.get(SavedPlan, plan_id)
             return _stored(row) if row is not None else None
-
-    def _ensure_table(self) -> None:
-        """Create the table on first use when the database predates it (`advisor kb load` also does)."""
-        if not self._schema_checked:
-            SavedPlan.__table__.create(self._sessions.kw["bind"], checkfirst=True)
-            self._schema_checked = True
 
 
 def plans_for(url: str) -> SavedPlans:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knowledge.db import create_schema, sessions
+from knowledge.db import sessions, upgrade_schema
 from knowledge.loader import Content, load_content, read_content
 
 
@@ -16,11 +16,11 @@ def validate(content_dir: Path) -> Content:
 def load(content_dir: Path, db_url: str) -> Content:
     """Validate the content, then replace the knowledge base in one transaction.
 
-    Nothing is written unless the whole content is valid, and a failure while writing rolls
+    The database is first migrated to the latest schema. Nothing is written unless the whole content is valid, and a failure while writing rolls
     the transaction back, leaving the previous content in place.
     """
     content = read_content(content_dir)
-    create_schema(db_url)
+    upgrade_schema("knowledge", db_url)
     with sessions(db_url).begin() as session:
         load_content(content, session)
     return content

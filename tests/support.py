@@ -143,8 +143,7 @@ def start_assistant(
         **(extra_env or {}),
     }
     bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "advisor"), "kb", "load"], env=env, check=True, cwd=PROJECT_DIR,
-                   stdout=subprocess.DEVNULL)
+    prepare_databases(env)
     assistant = Assistant(url=f"http://127.0.0.1:{rasa_port}", jwt_secret=secret, env=env, log_dir=tmp_dir)
     actions = subprocess.Popen(
         [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
@@ -300,9 +299,7 @@ def start_assistant_processes(
         "LOCK_STORE_URL": "",
         **(extra_env or {}),
     }
-    subprocess.run([str(Path(sys.executable).parent / "advisor"), "kb", "load"], env=env, check=True,
-                   cwd=PROJECT_DIR, stdout=subprocess.DEVNULL)
-    prepare_tracker_store(env)  # so that servers starting together do not all create its tables
+    prepare_databases(env)
     assistant = Assistant(url=f"http://127.0.0.1:{rasa_port}", jwt_secret=secret, env=env, log_dir=tmp_dir)
     assistant.model = model  # type: ignore[attr-defined]
     assistant.processes.append(_spawn_action_server(env, actions_port, tmp_dir / "actions.log"))
@@ -340,10 +337,11 @@ def tracker_store_for(env: Dict[str, str]):
         return AdvisorTrackerStore(domain=Domain.load(str(PROJECT_DIR / "bot" / "domain")))
 
 
-def prepare_tracker_store(env: Dict[str, str]) -> None:
-    """Create the tracker store's tables once, before several servers start on it."""
-    store = tracker_store_for(env)
-    store.engine.dispose()
+def prepare_databases(env: Dict[str, str]) -> None:
+    """Migrate both databases of `env` and load the knowledge base, as `make run` does."""
+    for command in (["db", "upgrade"], ["kb", "load"]):
+        subprocess.run([str(Path(sys.executable).parent / "advisor"), *command], env=env, check=True,
+                       cwd=PROJECT_DIR, stdout=subprocess.DEVNULL)
 
 
 def stop_deployment(servers: List[Assistant]) -> None:

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from knowledge import models as m
-from knowledge.db import create_schema, sessions
+from knowledge.db import sessions, upgrade_schema
 from knowledge.plans import InvalidPlanId, SavedPlans, is_plan_id, plans_for
 
 
 @pytest.fixture
 def store(db_url: str) -> SavedPlans:
-    create_schema(db_url)
+    upgrade_schema("knowledge", db_url)
     return plans_for(db_url)
 
 
@@ -59,8 +59,9 @@ def test_unknown_id(store: SavedPlans):
     assert store.get("00000000-0000-4000-8000-000000000000") is None
 
 
-def test_table_is_created_on_first_use(db_url: str):
-    store = plans_for(db_url)  # no `advisor kb load` yet
+def test_an_upgraded_database_needs_no_kb_load(db_url: str):
+    upgrade_schema("knowledge", db_url)  # `advisor db upgrade`, no `advisor kb load` yet
+    store = plans_for(db_url)
     assert store.latest("alice") is None
     store.save("alice", "pl", {})
     assert count(db_url) == 1
