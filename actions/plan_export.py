@@ -1,5 +1,5 @@
 """"Eksportuj plan" / "export my plan": the latest saved plan as Markdown, and as custom JSON
-with the structured plan and the Markdown document (for a download button)."""
+with the structured plan (`knowledge.contracts.PlanPayload`)."""
 
 from __future__ import annotations
 
@@ -36,9 +36,5 @@ class ActionExportPlan(Action):
             return []
         dispatcher.utter_message(response="utter_export_intro", plan_id=stored.id)
         dispatcher.utter_message(text=chat_text(document))
-        dispatcher.utter_message(json_message={
-            "plan": plan_json(stored),
-            "export": {"format": "markdown", "filename": f"plan-{stored.id}.md", "content": document},
-            "language": stored.language,
-        })
+        dispatcher.utter_message(json_message={"plan": plan_json(stored), "language": stored.language})
         return []

@@ -13,6 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from ruamel.yaml import YAML
 
+from tests.contracts import check_payload
 from tests.support import PROJECT_DIR
 
 CONTENT_DIR = PROJECT_DIR / "knowledge" / "content"
@@ -129,7 +130,8 @@ def responses(dispatcher: CollectingDispatcher) -> List[str]:
 
 
 def json_messages(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
-    return [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    """The custom payloads sent, each checked against the contracts (docs/contracts/)."""
+    return [check_payload(m["custom"]) for m in dispatcher.messages if m.get("custom")]
 
 
 def texts(dispatcher: CollectingDispatcher) -> List[str]:

@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from tests.contracts import check_custom_messages
 from tests.support import MODEL, PROJECT_DIR, start_assistant, stop_assistant
 
 pytestmark = pytest.mark.servers
@@ -49,7 +50,11 @@ def _plan(messages: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def test_a_plan_built_in_chat_is_shown_again_by_a_new_server(assistant, tmp_path: Path):
     user = "plan-restart-pl"
-    say = lambda text: assistant.say(user, text)  # noqa: E731
+    def say(text: str) -> List[Dict[str, Any]]:
+        messages = assistant.say(user, text)
+        check_custom_messages(messages)  # what the bot sends over REST keeps the contract (docs/contracts/)
+        return messages
+
     say("pomóż mi ułożyć plan")
     say("sprzedajemy meble biurowe dla firm")
     verdicts = {}
@@ -71,8 +76,9 @@ def test_a_plan_built_in_chat_is_shown_again_by_a_new_server(assistant, tmp_path
     assert [g["plan"] for g in plan["goals"]] == ["sales", "marketing", "both", "marketing", "sales"]
     assert plan["budget"]["amount"] == 50000
 
-    exported = [m["custom"] for m in say("eksportuj plan") if "export" in m.get("custom", {})]
-    assert exported[0]["export"]["content"].startswith("# Plan: sprzedajemy meble biurowe dla firm")
+    exported = say("eksportuj plan")
+    assert _plan(exported)["id"] == plan["id"]
+    assert any((m.get("text") or "").startswith("# Plan: sprzedajemy meble biurowe dla firm") for m in exported)
 
     second = start_assistant(tmp_path, {"KNOWLEDGE_DB_URL": assistant.env["KNOWLEDGE_DB_URL"]})
     try:

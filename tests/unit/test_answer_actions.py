@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer_question import ActionAnswerQuestion, resolve_topic
 from actions.did_you_mean import ActionDidYouMean
+from tests.contracts import check_custom_messages
 
 
 def make_tracker(
@@ -44,6 +45,7 @@ def entity(kind: str, value: str) -> Dict[str, Any]:
 async def run(action, tracker: Tracker):
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker, {})
+    check_custom_messages(dispatcher.messages)  # every payload keeps the contract (docs/contracts/)
     return dispatcher.messages, events
 
 

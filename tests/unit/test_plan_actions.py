@@ -195,9 +195,8 @@ async def test_export_gives_markdown_and_the_structured_plan(plan_kb, dispatcher
                                  DOMAIN)
     assert responses(dispatcher) == ["utter_export_intro"]
     [payload] = json_messages(dispatcher)
-    export = payload["export"]
-    assert export["format"] == "markdown" and export["filename"] == f"plan-{payload['plan']['id']}.md"
-    assert export["content"].startswith("# Plan: meble biurowe\n\n")
+    assert payload["plan"]["id"] == get_saved_plans().latest(sender).id and payload["language"] == "pl"
+    assert texts(dispatcher)[0].startswith("# Plan: meble biurowe\n")
     assert "## Plan sprzedaży" in texts(dispatcher)[0]
 
 
