@@ -7,8 +7,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 
 from bot.settings import get_settings
-
-LANGUAGES = ("pl", "en")
+from knowledge import LANGUAGES
 
 
 def language(tracker: Tracker) -> str:

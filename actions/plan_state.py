@@ -39,7 +39,6 @@ PLAN_SLOTS = (BUSINESS, GOAL, GOALS_DONE, HORIZON, BUDGET, GOALS, SET_ASIDE, PEN
 MAX_GOALS = 15
 MAX_TEXT_CHARS = 300
 """A goal, a business description or a horizon longer than this is asked to be shortened."""
-VERDICTS = ("sales", "marketing", "both", "unclear")
 
 
 def plan_language(tracker: Tracker) -> str:

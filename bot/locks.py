@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, Optional, Text
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -225,15 +224,6 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def update_lock(self, conversation_id: Text) -> None:
         self._expire(keys=[self._key(conversation_id)], args=[conversation_id])
-
-    def save_lock(self, lock: TicketLock) -> None:
-        # Not used by `lock()`; kept for Rasa's interface, with the same expiry as the scripts.
-        expires = [ticket.expires for ticket in lock.tickets]
-        if not expires:
-            self.red.delete(self._key(lock.conversation_id))
-            return
-        ttl_ms = max(1, int((max(expires) - time.time()) * 1000) + 1000)
-        self.red.set(self._key(lock.conversation_id), lock.dumps(), px=ttl_ms)
 
     # -- waiting ---------------------------------------------------------------------------------
 

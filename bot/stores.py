@@ -68,6 +68,7 @@ from sqlalchemy.orm import declarative_base
 import migrations
 from bot.locks import AtomicRedisLockStore
 from bot.settings import get_settings
+from knowledge.models import MAX_USER_ID_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class TrackerCheckpoint(CheckpointBase):
 
     __tablename__ = "tracker_checkpoints"
 
-    sender_id = sa.Column(sa.String(255), primary_key=True)
+    sender_id = sa.Column(sa.String(MAX_USER_ID_CHARS), primary_key=True)
     event_id = sa.Column(sa.Integer, nullable=False)  # the last event the state includes
     timestamp = sa.Column(sa.Float)
     state = sa.Column(sa.Text, nullable=False)

@@ -21,10 +21,9 @@ from knowledge import LANGUAGES
 from knowledge.schema import SIGNAL_PLANS, Rules
 from knowledge.validation import Context, Problem, check
 from language.folding import fold
-from language.lemmatizer import Lemmatizer, Token
+from language.lemmatizer import Lemmatizer
 from language.matcher import TermMatcher
 
-VERDICTS = ("sales", "marketing", "both", "unclear")
 OUTSIDE = "outside"
 
 # A number written in digits right before a unit ("3 lata", "3-letni", "2–3 years", "1,5 roku"),
@@ -272,7 +271,7 @@ class GoalClassifier:
         return _DurationWords(units, numbers, fillers)
 
     def _forms(self, word: str, lang: str) -> FrozenSet[str]:
-        return frozenset().union(*(_token_forms(t) for t in self._lemmatizer.tokens(str(word), lang)))
+        return self._lemmatizer.forms(word, lang)
 
     def _durations(self, text: str, lang: str) -> Iterable[Tuple[int, int, float]]:
         """(start, end, months) of each "number + unit" in `text` ("3 lata", "a couple of years")."""
@@ -282,12 +281,12 @@ class GoalClassifier:
         tokens = self._lemmatizer.tokens(text, lang)
         found = []
         for i, token in enumerate(tokens):
-            forms = _token_forms(token)
+            forms = token.forms
             unit = next((u for u in words.units if u.forms & forms), None)
             if unit is None:
                 continue
             j, cursor = i - 1, token.start
-            if j >= 0 and _GAP.fullmatch(text[tokens[j].end : cursor]) and _token_forms(tokens[j]) & words.fillers:
+            if j >= 0 and _GAP.fullmatch(text[tokens[j].end : cursor]) and tokens[j].forms & words.fillers:
                 cursor = tokens[j].start
                 j -= 1
             count: Optional[float] = None
@@ -298,7 +297,7 @@ class GoalClassifier:
                 count = float(digits.group(1).replace(",", "."))
                 start = window_start + digits.start(1)
             elif j >= 0 and _GAP.fullmatch(text[tokens[j].end : cursor]):
-                number_forms = _token_forms(tokens[j])
+                number_forms = tokens[j].forms
                 value = next((v for f, v in words.numbers if f & number_forms), None)
                 if value is not None:
                     count, start = value, tokens[j].start
@@ -308,10 +307,6 @@ class GoalClassifier:
                 continue
             found.append((start, token.end, count * unit.months))
         return found
-
-
-def _token_forms(token: Token) -> FrozenSet[str]:
-    return token.lemmas | {fold(token.text)}
 
 
 def _overlaps(start: int, end: int, spans: Iterable[Tuple[int, int]]) -> bool:

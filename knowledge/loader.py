@@ -8,12 +8,11 @@ touched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Type
+from typing import Any, Dict, List, Tuple, Type
 
 from pydantic import BaseModel
 from sqlalchemy import delete
@@ -41,7 +40,6 @@ class Content:
     plans: List[Dict[str, Any]] = field(default_factory=list)
     terms: Dict[str, Dict[str, Dict[str, List[str]]]] = field(default_factory=dict)
     documents: Dict[str, Any] = field(default_factory=dict)
-    digest: str = ""
 
     def export(self) -> Dict[str, Any]:
         """The whole knowledge base as plain JSON-able data."""
@@ -86,12 +84,6 @@ def read_content(content_dir: Path) -> Content:
         raise ContentError([Problem(str(content_dir), None, None, "content folder not found")])
     reader = _Reader(content_dir)
     content = Content()
-    digest = hashlib.sha256()
-    for file in sorted(content_dir.rglob("*.yml")) + sorted(content_dir.rglob("*.yaml")):
-        digest.update(str(file.relative_to(content_dir)).encode())
-        digest.update(file.read_bytes())
-    content.digest = digest.hexdigest()
-
     sections, _ = reader.read(content_dir / "sections.yml", schema.SectionsFile)
     for position, section in enumerate(sections.sections if sections else ()):
         content.sections.append({"id": section.id, "aspect": section.aspect, "position": position,
@@ -201,5 +193,4 @@ def load_content(content: Content, session: Session) -> None:
                     session.add(m.Term(kind=kind, target=target, lang=lang, phrase=phrase))
     for name, body in content.documents.items():
         session.add(m.Document(name=name, body=body))
-    session.add(m.Meta(key="content_digest", value=content.digest))
     session.add(m.Meta(key="loaded_at", value=datetime.now(timezone.utc).isoformat()))

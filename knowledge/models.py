@@ -11,6 +11,9 @@ from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
 
+MAX_USER_ID_CHARS = 255
+"""A user id is a conversation id: Rasa's SQL tracker store keeps sender ids in a VARCHAR(255)."""
+
 
 class Section(Base):
     __tablename__ = "kb_section"
@@ -123,7 +126,7 @@ class SavedPlan(Base):
 
     __tablename__ = "user_plan"
     id = Column(String(36), primary_key=True)
-    user_id = Column(String(255), nullable=False, index=True)
+    user_id = Column(String(MAX_USER_ID_CHARS), nullable=False, index=True)
     language = Column(String(2), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
     body = Column(JSON, nullable=False)

@@ -119,11 +119,11 @@ class PlanInputReader:
 
     def _next_to_goal_word(self, tokens: Sequence[Token], i: int, lang: str) -> bool:
         neighbours = tokens[max(0, i - 1): i] + tokens[i + 1: i + 2]
-        return any(_forms_of(t) & self._goal_words[lang] for t in neighbours)
+        return any(t.forms & self._goal_words[lang] for t in neighbours)
 
     def _reference_at(self, tokens: Sequence[Token], i: int, text: str, lang: str) -> Optional[int]:
         token = tokens[i]
-        forms = _forms_of(token)
+        forms = token.forms
         if token.text.isdigit() and len(token.text) <= _MAX_GOAL_NUMBER_DIGITS:
             following = text[token.end:token.end + 2].lstrip()
             if not following.startswith("%") and int(token.text) > 0:
@@ -132,7 +132,7 @@ class PlanInputReader:
         for words, value in self._ordinals[lang]:
             if words & forms:
                 return value
-        if i > 0 and _forms_of(tokens[i - 1]) & self._goal_words[lang]:
+        if i > 0 and tokens[i - 1].forms & self._goal_words[lang]:
             for words, value in self._cardinals[lang]:
                 if words & forms:
                     return value
@@ -145,7 +145,7 @@ class PlanInputReader:
             return None
         for reading_lang in _languages(lang):
             for token in self._lemmatizer.tokens(text, reading_lang):
-                forms = _forms_of(token)
+                forms = token.forms
                 if forms & self._remove_words[reading_lang]:
                     return "remove"
                 if forms & self._replace_words[reading_lang]:
@@ -155,7 +155,7 @@ class PlanInputReader:
     def goal_by_content(self, text: str, lang: str, goals: Sequence[str]) -> Optional[int]:
         """The 1-based number of the one goal sharing most content words with the text, if any."""
         words = [
-            forms for forms in (_forms_of(t) for t in self._lemmatizer.tokens(text, lang))
+            forms for forms in (t.forms for t in self._lemmatizer.tokens(text, lang))
             if not forms & (self._goal_words[lang] | self._command_words[lang] | _STOP_WORDS)
             and max(len(f) for f in forms) >= _MIN_CONTENT_WORD
         ]
@@ -163,7 +163,7 @@ class PlanInputReader:
             return None
         scores = []
         for goal in goals:
-            goal_forms = frozenset().union(*(_forms_of(t) for t in self._lemmatizer.tokens(goal, lang)))
+            goal_forms = frozenset().union(*(t.forms for t in self._lemmatizer.tokens(goal, lang)))
             scores.append(sum(1 for forms in words if forms & goal_forms))
         top = max(scores, default=0)
         if top == 0 or scores.count(top) > 1:
@@ -195,7 +195,7 @@ class PlanInputReader:
     def names_period(self, text: str, lang: str) -> bool:
         """Whether the text names a span of time ("rok", "Q3", "next season")."""
         return any(
-            _forms_of(token) & self._periods[reading_lang]
+            token.forms & self._periods[reading_lang]
             for reading_lang in _languages(lang)
             for token in self._lemmatizer.tokens(text, reading_lang)
         )
@@ -219,7 +219,7 @@ class PlanInputReader:
             end = range_end.end()
         rest_tokens = self._lemmatizer.tokens(text[end:end + 24], lang)
         if rest_tokens:
-            first = _forms_of(rest_tokens[0])
+            first = rest_tokens[0].forms
             if any(first & self._periods[other] for other in _languages(lang)):
                 return BudgetReading("no_amount")  # "3 lata" is a time, not money
             for other in _languages(lang):
@@ -237,7 +237,7 @@ class PlanInputReader:
         """The first number that is not a goal number ("cel 2", "goal #1")."""
         for match in _NUMBER.finditer(text):
             before = self._lemmatizer.tokens(text[max(0, match.start() - 24): match.start()], lang)
-            if before and _forms_of(before[-1]) & self._goal_words[lang] and not match.group("sign"):
+            if before and before[-1].forms & self._goal_words[lang] and not match.group("sign"):
                 continue
             return match
         return None
@@ -247,7 +247,7 @@ class PlanInputReader:
             if any(symbol in text for symbol in symbols):
                 return code
         for reading_lang in _languages(lang):
-            forms = [_forms_of(t) for t in self._lemmatizer.tokens(text, reading_lang)]
+            forms = [t.forms for t in self._lemmatizer.tokens(text, reading_lang)]
             for code, words in self._currency_forms[reading_lang]:
                 if any(words & f for f in forms):
                     return code
@@ -255,8 +255,7 @@ class PlanInputReader:
 
     # -- helpers --------------------------------------------------------------------------------
     def _forms(self, word: str, lang: str) -> FrozenSet[str]:
-        tokens = self._lemmatizer.tokens(str(word), lang)
-        return frozenset().union(*(_forms_of(t) for t in tokens)) if tokens else frozenset({fold(str(word))})
+        return self._lemmatizer.forms(word, lang)
 
     def _phrase(self, phrase: str, lang: str) -> Tuple[FrozenSet[str], ...]:
         """A separator's words as written (folded): "celem" must not match the word "cel"."""
@@ -269,10 +268,6 @@ def has_letters(text: str) -> bool:
 
 def _languages(lang: str) -> Tuple[str, ...]:
     return (lang,) + tuple(other for other in LANGUAGES if other != lang)
-
-
-def _forms_of(token: Token) -> FrozenSet[str]:
-    return token.lemmas | {fold(token.text)}
 
 
 def _number_value(digits: str, start: int) -> Tuple[Optional[float], int]:

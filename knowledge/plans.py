@@ -16,11 +16,10 @@ from typing import Any, Dict, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.models import SavedPlan
+from knowledge.models import MAX_USER_ID_CHARS, SavedPlan
 
 # Plan ids are UUIDs (lower-case, with dashes); anything else is refused before any query.
 _PLAN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-MAX_USER_ID_CHARS = 255
 
 
 class InvalidPlanId(ValueError):
@@ -56,7 +55,7 @@ class SavedPlans:
     def save(self, user_id: str, language: str, body: Dict[str, Any], now: Optional[datetime] = None) -> StoredPlan:
         """Store a finished plan in one transaction and return it with its new id."""
         if not isinstance(user_id, str) or not user_id or len(user_id) > MAX_USER_ID_CHARS:
-            raise ValueError("a plan needs a user id of 1 to 255 characters")
+            raise ValueError(f"a plan needs a user id of 1 to {MAX_USER_ID_CHARS} characters")
         plan = SavedPlan(
             id=str(uuid.uuid4()),
             user_id=user_id,

@@ -92,17 +92,6 @@ class KnowledgeRepository:
             return None
         return Answer(id=row.id, section=row.section_id, text=row.text, language=language, question=row.question)
 
-    def faqs(self, language: str) -> List[Answer]:
-        stmt = (
-            select(m.Entry.id, m.Entry.section_id, m.EntryText.text, m.EntryText.question)
-            .join(m.EntryText, m.EntryText.entry_id == m.Entry.id)
-            .where(m.Entry.kind == "faq", m.EntryText.lang == language)
-            .order_by(m.Entry.id)
-        )
-        with self._sessions() as session:
-            rows = session.execute(stmt).all()
-        return [Answer(r.id, r.section_id, r.text, language, r.question) for r in rows]
-
     def plan_facts(self, plan: str, language: str) -> Optional[PlanFacts]:
         """The structured facts of a plan: horizon, nature, team, budget, goals, tools, ..."""
         with self._sessions() as session:
@@ -158,10 +147,6 @@ class KnowledgeRepository:
     def document(self, name: str) -> Optional[Any]:
         with self._sessions() as session:
             return session.execute(select(m.Document.body).where(m.Document.name == name)).scalar_one_or_none()
-
-    def content_digest(self) -> Optional[str]:
-        with self._sessions() as session:
-            return session.execute(select(m.Meta.value).where(m.Meta.key == "content_digest")).scalar_one_or_none()
 
 
 def repository_for(url: str) -> KnowledgeRepository:

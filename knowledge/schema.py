@@ -27,12 +27,16 @@ class Strict(BaseModel):
 # ---- values ------------------------------------------------------------------------------------
 
 
-class Text(str):
-    """A non-empty text, stripped."""
+class _Value(str):
+    """A text value checked (and normalised) by its class's `validate`."""
 
     @classmethod
     def __get_validators__(cls):
         yield cls.validate
+
+
+class Text(_Value):
+    """A non-empty text, stripped."""
 
     @classmethod
     def validate(cls, value: Any) -> str:
@@ -41,12 +45,8 @@ class Text(str):
         return value.strip()
 
 
-class Id(str):
+class Id(_Value):
     """An id written as text or as a number (section "6" or 6)."""
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls.validate
 
     @classmethod
     def validate(cls, value: Any) -> str:
@@ -55,12 +55,8 @@ class Id(str):
         return str(value).strip()
 
 
-class Snake(str):
+class Snake(_Value):
     _pattern = re.compile(r"^[a-z][a-z0-9_]*$")
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls.validate
 
     @classmethod
     def validate(cls, value: Any) -> str:
@@ -69,12 +65,8 @@ class Snake(str):
         return value
 
 
-class Word(str):
+class Word(_Value):
     """A single word."""
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls.validate
 
     @classmethod
     def validate(cls, value: Any) -> str:

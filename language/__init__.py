@@ -3,3 +3,6 @@
 Tokenisation (spaCy blank pipelines), lemmas (Morfeusz 2 for Polish, spaCy lookup tables for
 English), language detection, and matching of term lists over lemmas.
 """
+
+LANGUAGES = ("pl", "en")
+"""The languages the assistant speaks, the first the default; the one definition of them."""

@@ -17,9 +17,9 @@ import spacy
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 from spacy.lookups import load_lookups
 
+from language import LANGUAGES
 from language.folding import POLISH_RESTORATIONS, fold
 
-LANGUAGES = ("pl", "en")
 
 # Text beyond this many characters is not analysed: it bounds the work one message can cause.
 MAX_ANALYSED_CHARS = 2000
@@ -47,12 +47,16 @@ class Token:
     known: bool
     """Whether the language's lexicon recognised the word (directly or with restored diacritics)."""
 
+    @property
+    def forms(self) -> FrozenSet[str]:
+        """What the token matches by: its lemmas and its own folded text."""
+        return self.lemmas | {fold(self.text)}
+
 
 @dataclass(frozen=True)
 class WordAnalysis:
     lemmas: Tuple[str, ...]
     known: bool
-    restored: bool
 
 
 class Lemmatizer:
@@ -65,6 +69,12 @@ class Lemmatizer:
         self._en_lemma_values = frozenset(self._en_lemmas.values())
         self.polish_word = functools.lru_cache(maxsize=100_000)(self._polish_word)
         self.english_word = functools.lru_cache(maxsize=100_000)(self._english_word)
+
+    def forms(self, text: str, lang: str) -> FrozenSet[str]:
+        """The forms of every token of `text` (a word or a phrase of a word list); its folded text
+        when it has no word tokens."""
+        tokens = self.tokens(str(text), lang)
+        return frozenset().union(*(t.forms for t in tokens)) if tokens else frozenset({fold(str(text))})
 
     def tokens(self, text: str, lang: str) -> List[Token]:
         """The word tokens of `text` (punctuation and spaces dropped) with their lemmas."""
@@ -110,11 +120,11 @@ class Lemmatizer:
     def _polish_word(self, word: str, restore: bool = True) -> WordAnalysis:
         lemmas = self._morfeusz_lemmas(word)
         if lemmas:
-            return WordAnalysis(lemmas, known=True, restored=False)
+            return WordAnalysis(lemmas, known=True)
         restored = self._restore_diacritics(word) if restore else None
         if restored:
-            return WordAnalysis(restored, known=True, restored=True)
-        return WordAnalysis((fold(word),), known=False, restored=False)
+            return WordAnalysis(restored, known=True)
+        return WordAnalysis((fold(word),), known=False)
 
     def _restore_diacritics(self, word: str) -> Optional[Tuple[str, ...]]:
         if not word.isalpha() or len(word) > _MAX_RESTORED_LENGTH or word != fold(word):
@@ -140,9 +150,9 @@ class Lemmatizer:
     def _english_word(self, word: str) -> WordAnalysis:
         lemma = self._en_lemmas.get(word)
         if lemma is not None:
-            return WordAnalysis((fold(lemma), fold(word)), known=True, restored=False)
+            return WordAnalysis((fold(lemma), fold(word)), known=True)
         known = word in self._en_lemma_values or word in EN_STOP_WORDS
-        return WordAnalysis((fold(word),), known=known, restored=False)
+        return WordAnalysis((fold(word),), known=known)
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Mapping, Sequence, Tuple
 
-from language.folding import fold
-from language.lemmatizer import Lemmatizer, Token
+from language.lemmatizer import Lemmatizer
 
 # Typo tolerance: unknown words this long may differ from a term word by this many edits.
 _TYPO_LIMITS = ((9, 2), (5, 1))
@@ -54,7 +53,7 @@ class TermMatcher:
             for target, by_language in targets.items():
                 for lang, phrases in by_language.items():
                     for phrase in phrases:
-                        words = tuple(_tokens_forms(lemmatizer.tokens(phrase, lang)))
+                        words = tuple(t.forms for t in lemmatizer.tokens(phrase, lang))
                         if words:
                             patterns.setdefault((kind, target, words), _Pattern(kind, target, phrase, words))
         # Longer phrases first, so "badanie rynku" wins over "badanie".
@@ -65,7 +64,7 @@ class TermMatcher:
     def find(self, text: str, lang: str) -> List[Match]:
         """Non-overlapping matches in `text`, longest first, in text order."""
         tokens = self._lemmatizer.tokens(text, lang)
-        forms = _tokens_forms(tokens)
+        forms = [t.forms for t in tokens]
         unknown = [i for i, token in enumerate(tokens) if not token.known and not forms[i] & self._vocabulary]
         for i in unknown[:_MAX_TYPO_WORDS]:
             forms[i] = forms[i] | self._corrections(tokens[i].lemma)
@@ -121,5 +120,4 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def _tokens_forms(tokens: Iterable[Token]) -> List[FrozenSet[str]]:
-    return [token.lemmas | {fold(token.text)} for token in tokens]
+

@@ -121,50 +121,6 @@ class Assistant:
         return messages
 
 
-def start_assistant(
-    tmp_dir: Path, extra_env: Optional[Dict[str, str]] = None, model: Path = MODEL
-) -> Assistant:
-    """Load the knowledge base into a fresh database and start both servers on free ports."""
-    if not model.exists():
-        raise FileNotFoundError(f"{model} is missing: run `make train` (make test does it)")
-    rasa_port, actions_port = free_port(), free_port()
-    secret = "test-secret-" + uuid.uuid4().hex
-    env = {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "KNOWLEDGE_DB_URL": f"sqlite:///{tmp_dir / 'knowledge.db'}",
-        "TRACKER_STORE_URL": f"sqlite:///{tmp_dir / 'tracker.db'}",
-        "ADVISOR_JWT_SECRET": secret,
-        "ADVISOR_DEV_MODE": "false",
-        "ADVISOR_ALLOWED_ORIGINS": "http://intranet.example",
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-        "LOCK_STORE_URL": "",
-        **(extra_env or {}),
-    }
-    bin_dir = Path(sys.executable).parent
-    prepare_databases(env)
-    assistant = Assistant(url=f"http://127.0.0.1:{rasa_port}", jwt_secret=secret, env=env, log_dir=tmp_dir)
-    actions = subprocess.Popen(
-        [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        env=env, cwd=PROJECT_DIR, stdout=open(tmp_dir / "actions.log", "wb"), stderr=subprocess.STDOUT,
-    )
-    assistant.processes.append(actions)
-    try:
-        _wait(f"http://127.0.0.1:{actions_port}/health", actions, 120)
-        server = subprocess.Popen(
-            [str(bin_dir / "rasa"), "run", "--model", str(model), "--endpoints", "bot/endpoints.yml",
-             "--credentials", "bot/credentials.yml", "--port", str(rasa_port)],
-            env=env, cwd=PROJECT_DIR, stdout=open(tmp_dir / "rasa.log", "wb"), stderr=subprocess.STDOUT,
-        )
-        assistant.processes.append(server)
-        _wait(f"{assistant.url}/", server, 300)
-    except Exception:
-        stop_assistant(assistant)
-        raise
-    return assistant
-
-
 def stop_assistant(assistant: Assistant) -> None:
     for process in reversed(assistant.processes):
         if process.poll() is None:
@@ -264,7 +220,7 @@ def start_deployment(
     The knowledge base is loaded first (the Rasa servers read its terms when they start). The
     first `Assistant` owns the action server; stop them all with `stop_deployment`.
     """
-    first = start_assistant_processes(tmp_dir, extra_env, model=model, wait=False)
+    first = start_assistant(tmp_dir, extra_env, model=model, wait=False)
     servers = [first] + [start_rasa_server(first, f"rasa-{n + 1}", model=model, wait=False)
                          for n in range(1, rasa_servers)]
     try:
@@ -277,10 +233,11 @@ def start_deployment(
     return servers
 
 
-def start_assistant_processes(
+def start_assistant(
     tmp_dir: Path, extra_env: Optional[Dict[str, str]] = None, model: Path = MODEL, wait: bool = True
 ) -> Assistant:
-    """Like `start_assistant`, but the action server and the Rasa server start at the same time."""
+    """Migrate fresh databases, load the knowledge base, and start the action server and the Rasa
+    server at the same time on free ports (with `wait`, until both answer)."""
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run `make train` (make test does it)")
     tmp_dir.mkdir(parents=True, exist_ok=True)

@@ -234,10 +234,11 @@ def test_confidence_thresholds():
 
 
 async def test_the_next_question_first_sends_the_queued_replies(plan_kb, dispatcher):
-    notices = [{"response": "utter_goal_verdict", "variables": {"number": 1}}, {"json": {"classification": {}}}]
+    payload = {"classification": {"goal": "a", "plan": "sales", "reasons": []}}
+    notices = [{"response": "utter_goal_verdict", "variables": {"number": 1}}, {"json": payload}]
     events = await ActionAskGoal().run(dispatcher, tracker(slots={"plan_notices": notices, "plan_goals": [goal("a", "sales")]}), DOMAIN)
     assert responses(dispatcher) == ["utter_goal_verdict", "utter_ask_next_goal"]
-    assert json_messages(dispatcher) == [{"classification": {}}]
+    assert json_messages(dispatcher) == [payload]
     assert slot_events(events) == {"plan_notices": None}
 
 
