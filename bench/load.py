@@ -35,7 +35,6 @@ from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 import aiohttp
-import pytest
 import yaml
 
 from bench.client import percentile
@@ -135,7 +134,7 @@ def _profile(pid: int, seconds: float, out: Path) -> Optional[subprocess.Popen]:
 
 
 def measure(args: argparse.Namespace, work: Path, model: Optional[Path] = None) -> List[Dict[str, Any]]:
-    from tests.support import (MODEL, start_assistant, start_deployment, stop_assistant, stop_deployment,
+    from bench.servers import (MODEL, ServiceUnavailable, start_assistant, start_deployment, stop_assistant, stop_deployment,
                                temporary_postgres_database, temporary_redis_prefix)
 
     model = model or MODEL
@@ -175,7 +174,7 @@ def measure(args: argparse.Namespace, work: Path, model: Optional[Path] = None) 
                 knowledge = stack.enter_context(temporary_postgres_database())
                 tracker = stack.enter_context(temporary_postgres_database())
                 lock = stack.enter_context(temporary_redis_prefix())
-            except (Exception, pytest.skip.Exception, pytest.fail.Exception) as error:  # services missing
+            except ServiceUnavailable as error:  # services missing
                 print(f"  skipped: PostgreSQL or Redis is not reachable ({error})", flush=True)
                 return rows
             servers = start_deployment(work / "company", {"KNOWLEDGE_DB_URL": knowledge, "TRACKER_STORE_URL": tracker,

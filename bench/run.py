@@ -28,7 +28,7 @@ import aiohttp
 import yaml
 
 from bench.client import answered_id, percentile, say
-from tests.support import MODEL, PROJECT_DIR, start_assistant, stop_assistant
+from bench.servers import MODEL, PROJECT_DIR, start_assistant, stop_assistant
 
 DATA_DIR = PROJECT_DIR / "bench" / "data"
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
