@@ -417,7 +417,15 @@ class AdvisorLockStore:
     """An atomic Redis lock store (bot.locks) when `LOCK_STORE_URL` is set, else the in-memory one."""
 
     def __new__(cls, endpoint_config: Optional[EndpointConfig] = None) -> LockStore:  # type: ignore[misc]
-        url = get_settings().lock_store_url
+        settings = get_settings()
+        url = settings.lock_store_url
         if not url:
+            if settings.sanic_workers > 1:
+                # Rasa accepts several workers with any custom lock store, but in-memory locks are
+                # per process: two workers could then handle one conversation at the same time.
+                raise ValueError(
+                    f"SANIC_WORKERS={settings.sanic_workers} needs a shared lock store: set LOCK_STORE_URL "
+                    "to a Redis URL, or run one worker (see README, deployment)"
+                )
             return InMemoryLockStore()
         return AtomicRedisLockStore.from_url(url)

@@ -56,3 +56,17 @@ def test_the_knowledge_base_uses_wal_and_normal_sync(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_several_sanic_workers_need_the_redis_lock_store(monkeypatch):
+    import pytest
+    from rasa.core.lock_store import InMemoryLockStore
+
+    from bot.stores import AdvisorLockStore
+
+    monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+    monkeypatch.setenv("SANIC_WORKERS", "1")
+    assert isinstance(AdvisorLockStore(), InMemoryLockStore)
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    with pytest.raises(ValueError, match="LOCK_STORE_URL"):
+        AdvisorLockStore()
