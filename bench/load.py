@@ -10,6 +10,7 @@ Deployments measured, each on fresh stores:
   embedded            SQLite tracker and knowledge base, in-memory lock store, one Rasa server
   postgres+redis x1   PostgreSQL tracker and knowledge base, Redis lock store, one Rasa server
   postgres+redis x2   the same with two Rasa servers behind a round-robin client (one action server)
+  postgres+redis x1 w2  one Rasa server with SANIC_WORKERS=2 (two worker processes, one port)
 
 PostgreSQL and Redis are this machine's (TEST_POSTGRES_URL, TEST_REDIS_URL; the defaults are
 127.0.0.1): a database and a key prefix are made for the run and removed after it.
@@ -35,7 +36,6 @@ from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 import aiohttp
-import pytest
 import yaml
 
 from bench.client import percentile
@@ -43,7 +43,7 @@ from bench.client import percentile
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR / "bench" / "data"
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
-DEPLOYMENTS = ("embedded", "postgres+redis x1", "postgres+redis x2")
+DEPLOYMENTS = ("embedded", "postgres+redis x1", "postgres+redis x2", "postgres+redis x1 w2")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 REQUEST_TIMEOUT = 30.0
 
@@ -135,8 +135,8 @@ def _profile(pid: int, seconds: float, out: Path) -> Optional[subprocess.Popen]:
 
 
 def measure(args: argparse.Namespace, work: Path, model: Optional[Path] = None) -> List[Dict[str, Any]]:
-    from tests.support import (MODEL, start_assistant, start_deployment, stop_assistant, stop_deployment,
-                               temporary_postgres_database, temporary_redis_prefix)
+    from bench.servers import (MODEL, Assistant, ServiceUnavailable, start_assistant, start_deployment, start_rasa_server,
+                               stop_assistant, stop_deployment, temporary_postgres_database, temporary_redis_prefix)
 
     model = model or MODEL
     os.environ.setdefault("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -175,7 +175,7 @@ def measure(args: argparse.Namespace, work: Path, model: Optional[Path] = None) 
                 knowledge = stack.enter_context(temporary_postgres_database())
                 tracker = stack.enter_context(temporary_postgres_database())
                 lock = stack.enter_context(temporary_redis_prefix())
-            except (Exception, pytest.skip.Exception, pytest.fail.Exception) as error:  # services missing
+            except ServiceUnavailable as error:  # services missing
                 print(f"  skipped: PostgreSQL or Redis is not reachable ({error})", flush=True)
                 return rows
             servers = start_deployment(work / "company", {"KNOWLEDGE_DB_URL": knowledge, "TRACKER_STORE_URL": tracker,
@@ -185,6 +185,12 @@ def measure(args: argparse.Namespace, work: Path, model: Optional[Path] = None) 
                     run("postgres+redis x1", servers[:1])
                 if "postgres+redis x2" in wanted:
                     run("postgres+redis x2", servers)
+                if "postgres+redis x1 w2" in wanted:  # the same stores, one server with two Sanic workers
+                    stop_deployment(servers[1:])
+                    workers = Assistant(url=servers[0].url, jwt_secret=servers[0].jwt_secret,
+                                        env={**servers[0].env, "SANIC_WORKERS": "2"}, log_dir=servers[0].log_dir)
+                    servers.append(start_rasa_server(workers, "rasa-workers", model=model))
+                    run("postgres+redis x1 w2", servers[-1:])
             finally:
                 stop_deployment(servers)
     return rows

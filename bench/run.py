@@ -28,7 +28,7 @@ import aiohttp
 import yaml
 
 from bench.client import answered_id, percentile, say
-from tests.support import MODEL, PROJECT_DIR, start_assistant, stop_assistant
+from bench.servers import MODEL, PROJECT_DIR, start_assistant, stop_assistant
 
 DATA_DIR = PROJECT_DIR / "bench" / "data"
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
@@ -183,6 +183,9 @@ def measure_assistant(name: str, model: Path, args: argparse.Namespace, work: Pa
         result["latency"] = asyncio.run(sequential_latency(assistant.url, args.latency_messages))
         result["load"] = asyncio.run(throughput(assistant.url, args.concurrency, args.load_seconds))
         result["memory_mb"] = rss_mb(assistant.server_pid)
+        if args.curve_seconds:  # msg/s and p95 against 1..100 concurrent conversations (bench/targets.py)
+            from bench.targets import throughput_curve
+            result["curve"] = throughput_curve(assistant.url, seconds=args.curve_seconds)
     finally:
         stop_assistant(assistant)
     return result
@@ -257,7 +260,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--skip-default", action="store_true", help="do not measure the default-pipeline bot")
     parser.add_argument("--latency-messages", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--load-seconds", type=float, default=20.0)
+    parser.add_argument("--load-seconds", type=float, default=25.0)
+    parser.add_argument("--curve-seconds", type=float, default=15.0,
+                        help="seconds per point of the throughput curve (0: skip the curve)")
+    parser.add_argument("--skip-cli", action="store_true", help="do not time the advisor CLI commands")
     parser.add_argument("--skip-deployments", action="store_true", help="do not run bench/load.py's deployments")
     parser.add_argument("--conversation-turns", type=int, default=400,
                         help="turns of bench/conversation_length.py's long conversation (0: skip it)")
@@ -267,9 +273,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     try:
         print("training the advisor from scratch (timed)...", flush=True)
+        from bench.targets import _children_cpu
+        cpu_before = _children_cpu()
         _, advisor_train = train(PROJECT_DIR / "bot" / "config.yml", work / "models", "advisor-bench")
+        advisor_train_cpu = _children_cpu() - cpu_before
         results["assistants"]["advisor"] = measure_assistant("advisor", MODEL, args, work)
         results["assistants"]["advisor"]["train_seconds"] = advisor_train
+        results["assistants"]["advisor"]["train_cpu_seconds"] = advisor_train_cpu
+        if not args.skip_cli:
+            from bench.targets import cli_timings
+            print("timing the advisor CLI...", flush=True)
+            results["cli"] = cli_timings()
         if not args.skip_default:
             model, seconds = default_model()
             results["assistants"]["rasa-default"] = measure_assistant("rasa-default", model, args, work)
@@ -284,8 +298,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    from bench.targets import chart, figures, figures_table
+
+    results["figures"] = figures(results)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    curves = {name: r["curve"] for name, r in results["assistants"].items() if r.get("curve")}
+    print()
+    print("Issue 13, performance (one run; ratios against the default bot measured in this run):")
+    print(figures_table(results["figures"]))
+    if curves:
+        print(f"Throughput curve: {chart(curves, RESULTS_DIR / 'throughput.png')}")
     print()
     print(report(results))
     if results.get("deployments"):

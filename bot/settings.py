@@ -28,6 +28,7 @@ class Settings:
     max_message_chars: int
     dev_token_ttl: int = 8 * 3600  # seconds a development-mode demo token lives
     tracker_window: int = 100  # events of recent history each turn loads; 0 = Rasa's whole session
+    sanic_workers: int = 1  # Rasa's SANIC_WORKERS: worker processes of one Rasa server (needs LOCK_STORE_URL)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -48,6 +49,7 @@ class Settings:
             max_message_chars=_int(env, "ADVISOR_MAX_MESSAGE_CHARS", 4000),
             dev_token_ttl=_int(env, "ADVISOR_DEV_TOKEN_TTL", 8 * 3600),
             tracker_window=max(0, _int(env, "ADVISOR_TRACKER_WINDOW", 100)),
+            sanic_workers=_int(env, "SANIC_WORKERS", 1),
         )
 
 

@@ -8,20 +8,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+import functools
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
-
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
-from spacy.lang.pl.stop_words import STOP_WORDS as PL_STOP_WORDS
 
 from knowledge import LANGUAGES
 from knowledge.drafting import Drafting
 from language.folding import fold
 from language.lemmatizer import Lemmatizer, Token
+from language.spacy_support import stop_words
 
 LAST = -1
 # A goal number written in digits is at most this long ("cel 12"); longer numbers are amounts.
 _MAX_GOAL_NUMBER_DIGITS = 2
-_STOP_WORDS = frozenset(fold(w) for w in EN_STOP_WORDS | PL_STOP_WORDS)
 _MIN_CONTENT_WORD = 3
 # A number: digits with optional thousands separators and a decimal part ("50 000", "1,5", "$20,000.50").
 _NUMBER = re.compile(r"(?P<sign>[-−–]\s*)?(?P<digits>\d+(?:[ \u00a0\u202f.,']\d+)*)")
@@ -156,7 +154,7 @@ class PlanInputReader:
         """The 1-based number of the one goal sharing most content words with the text, if any."""
         words = [
             forms for forms in (t.forms for t in self._lemmatizer.tokens(text, lang))
-            if not forms & (self._goal_words[lang] | self._command_words[lang] | _STOP_WORDS)
+            if not forms & (self._goal_words[lang] | self._command_words[lang] | _folded_stop_words())
             and max(len(f) for f in forms) >= _MIN_CONTENT_WORD
         ]
         if not words:
@@ -295,3 +293,9 @@ def _number_value(digits: str, start: int) -> Tuple[Optional[float], int]:
         return float(text), start + length
     except ValueError:
         return None, start + length
+
+
+@functools.lru_cache(maxsize=1)
+def _folded_stop_words() -> FrozenSet[str]:
+    """spaCy's Polish and English stop words, folded."""
+    return frozenset(fold(w) for w in stop_words("en") | stop_words("pl"))

@@ -7,19 +7,15 @@ None, and the conversation keeps the language it had.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Optional
-
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
-from spacy.lang.pl.stop_words import STOP_WORDS as PL_STOP_WORDS
+from typing import FrozenSet, Optional, Tuple
 
 from language.lemmatizer import Lemmatizer
+from language.spacy_support import stop_words
 
 _POLISH_LETTERS = re.compile("[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
 _WORD = re.compile(r"[^\W\d_]+")
-_SHARED_STOP_WORDS = EN_STOP_WORDS & PL_STOP_WORDS
-_EN_ONLY_STOP_WORDS = EN_STOP_WORDS - _SHARED_STOP_WORDS
-_PL_ONLY_STOP_WORDS = PL_STOP_WORDS - _SHARED_STOP_WORDS
 # Words this long or more decide nothing by themselves unless a lexicon knows them.
 _MIN_LEXICON_WORD = 2
 # How far ahead a language must be, in votes, to be chosen.
@@ -28,18 +24,19 @@ _MARGIN = 1.0
 
 def detect_language(text: str, lemmatizer: Lemmatizer) -> Optional[str]:
     """"pl", "en", or None when the text gives no clear evidence."""
+    shared, en_only, pl_only = _stop_words()
     scores = {"pl": 0.0, "en": 0.0}
     for word in _WORD.findall(text[:2000].lower())[:200]:
         if _POLISH_LETTERS.search(word):
             scores["pl"] += 2
             continue
-        if word in _PL_ONLY_STOP_WORDS:
+        if word in pl_only:
             scores["pl"] += 1
             continue
-        if word in _EN_ONLY_STOP_WORDS:
+        if word in en_only:
             scores["en"] += 1
             continue
-        if len(word) < _MIN_LEXICON_WORD or word in _SHARED_STOP_WORDS:
+        if len(word) < _MIN_LEXICON_WORD or word in shared:
             continue
         polish = lemmatizer.polish_word(word).known
         english = lemmatizer.english_word(word).known
@@ -52,3 +49,11 @@ def detect_language(text: str, lemmatizer: Lemmatizer) -> Optional[str]:
     if scores["en"] - scores["pl"] >= _MARGIN:
         return "en"
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_words() -> Tuple[FrozenSet[str], FrozenSet[str], FrozenSet[str]]:
+    """Stop words of both languages, of English only and of Polish only (spaCy's lists)."""
+    english, polish = stop_words("en"), stop_words("pl")
+    shared = english & polish
+    return shared, english - shared, polish - shared

@@ -12,13 +12,9 @@ import itertools
 from dataclasses import dataclass
 from typing import FrozenSet, List, Optional, Tuple
 
-import morfeusz2
-import spacy
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
-from spacy.lookups import load_lookups
-
 from language import LANGUAGES
 from language.folding import POLISH_RESTORATIONS, fold
+from language.spacy_support import import_spacy, stop_words
 
 
 # Text beyond this many characters is not analysed: it bounds the work one message can cause.
@@ -63,10 +59,18 @@ class Lemmatizer:
     """Tokenises and lemmatises Polish and English text. Create one per process."""
 
     def __init__(self) -> None:
+        # spaCy and Morfeusz are imported here, not at module level: importing this module (as
+        # the knowledge base's validation does) must not cost their loading time.
+        import morfeusz2
+
+        spacy = import_spacy()
+        from spacy.lookups import load_lookups
+
         self._tokenizers = {lang: spacy.blank(lang).tokenizer for lang in LANGUAGES}
         self._morfeusz = morfeusz2.Morfeusz(generate=False, expand_tags=False)
         self._en_lemmas = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
         self._en_lemma_values = frozenset(self._en_lemmas.values())
+        self._en_stop_words = stop_words("en")
         self.polish_word = functools.lru_cache(maxsize=100_000)(self._polish_word)
         self.english_word = functools.lru_cache(maxsize=100_000)(self._english_word)
 
@@ -151,7 +155,7 @@ class Lemmatizer:
         lemma = self._en_lemmas.get(word)
         if lemma is not None:
             return WordAnalysis((fold(lemma), fold(word)), known=True)
-        known = word in self._en_lemma_values or word in EN_STOP_WORDS
+        known = word in self._en_lemma_values or word in self._en_stop_words
         return WordAnalysis((fold(word),), known=known)
 
 

@@ -60,6 +60,12 @@ class TermMatcher:
         self._patterns = sorted(patterns.values(), key=lambda p: (-len(p.words), p.kind, p.target))
         self._vocabulary = frozenset(form for p in self._patterns for word in p.words for form in word)
         self._corrections = functools.lru_cache(maxsize=20_000)(self._near_terms)
+        # form -> indexes (in `_patterns` order) of the patterns whose first word has that form
+        by_first_form: Dict[str, List[int]] = {}
+        for index, pattern in enumerate(self._patterns):
+            for form in pattern.words[0]:
+                by_first_form.setdefault(form, []).append(index)
+        self._by_first_form = by_first_form
 
     def find(self, text: str, lang: str) -> List[Match]:
         """Non-overlapping matches in `text`, longest first, in text order."""
@@ -68,19 +74,30 @@ class TermMatcher:
         unknown = [i for i, token in enumerate(tokens) if not token.known and not forms[i] & self._vocabulary]
         for i in unknown[:_MAX_TYPO_WORDS]:
             forms[i] = forms[i] | self._corrections(tokens[i].lemma)
+        # Every place where a pattern matches, found through the index of first words (only
+        # the patterns that can start at a token are tried) ...
+        candidates = set()
+        for i, token_forms in enumerate(forms):
+            for form in token_forms:
+                for index in self._by_first_form.get(form, ()):
+                    size = len(self._patterns[index].words)
+                    if i + size <= len(tokens) and (index, i) not in candidates and all(
+                        self._patterns[index].words[j] & forms[i + j] for j in range(1, size)
+                    ):
+                        candidates.add((index, i))
+        # ... then taken greedily in pattern order (longest first) and text order, as before.
         taken = [False] * len(tokens)
         matches = []
-        for pattern in self._patterns:
+        for index, i in sorted(candidates):
+            pattern = self._patterns[index]
             size = len(pattern.words)
-            for i in range(len(tokens) - size + 1):
-                if any(taken[i : i + size]):
-                    continue
-                if all(pattern.words[j] & forms[i + j] for j in range(size)):
-                    taken[i : i + size] = [True] * size
-                    first, last = tokens[i], tokens[i + size - 1]
-                    matches.append(
-                        Match(pattern.kind, pattern.target, first.start, last.end, text[first.start : last.end], pattern.phrase)
-                    )
+            if any(taken[i : i + size]):
+                continue
+            taken[i : i + size] = [True] * size
+            first, last = tokens[i], tokens[i + size - 1]
+            matches.append(
+                Match(pattern.kind, pattern.target, first.start, last.end, text[first.start : last.end], pattern.phrase)
+            )
         return sorted(matches, key=lambda m: m.start)
 
     def targets(self, text: str, lang: str, kind: str) -> List[str]:

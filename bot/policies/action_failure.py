@@ -38,9 +38,16 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.constants import UTTER_PREFIX
 
+from bot import action_calls
+
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
 class ActionFailurePolicy(Policy):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # This policy watches the action calls; it also makes them cheaper (bot/action_calls.py).
+        action_calls.install()
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {

@@ -1,0 +1,122 @@
+"""bot/action_calls.py: Rasa's action calls with a cached validator and pooled connections.
+
+Runs a real aiohttp action endpoint on loopback. Pins the Rasa version and the source of the
+wrapped Rasa methods: an upgrade must fail here until the wrappers are checked against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+
+import pytest
+import rasa
+from aiohttp import web
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+from bot import action_calls
+
+# sha256 of the Rasa 3.6.21 sources the wrappers reproduce or replace
+PINNED = {
+    "RemoteAction._validate_action_result": "f8cdb4be68123961",
+    "RemoteAction.__init__": "69103389ee02de80",
+    "RemoteAction.run": "ccabf6f1160d527a",
+    "EndpointConfig.request": "ccdb778aed8208e2",
+    "EndpointConfig.session": "e55aa13d9d4fb4bc",
+}
+
+
+def _source_digest(function) -> str:
+    return hashlib.sha256(inspect.getsource(inspect.unwrap(function)).encode()).hexdigest()[:16]
+
+
+def test_rasa_is_the_version_the_wrappers_were_written_for():
+    assert rasa.__version__ == "3.6.21"
+    originals = {
+        "RemoteAction._validate_action_result": action_calls.ORIGINALS["validate"],
+        "RemoteAction.__init__": action_calls.ORIGINALS["init"],
+        "RemoteAction.run": RemoteAction.run,
+        "EndpointConfig.request": EndpointConfig.request,
+        "EndpointConfig.session": EndpointConfig.session,
+    }
+    assert {name: _source_digest(f) for name, f in originals.items()} == PINNED
+
+
+def test_install_is_idempotent_and_wraps_remote_action():
+    action_calls.install()
+    action_calls.install()
+    endpoint = EndpointConfig("http://127.0.0.1:1/webhook")
+    first, second = RemoteAction("action_a", endpoint), RemoteAction("action_b", endpoint)
+    assert isinstance(first.action_endpoint, action_calls.PooledEndpointConfig)
+    assert first.action_endpoint is second.action_endpoint
+    assert first.action_endpoint == endpoint  # same URL, headers, parameters
+    assert RemoteAction("action_c", None).action_endpoint is None
+
+
+@pytest.mark.parametrize("response", [
+    {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"response": "utter_x"}]},
+    {"events": [], "responses": []},
+    {},
+])
+def test_valid_responses_pass_as_before(response):
+    action_calls.install()
+    assert action_calls._validate_action_result(RemoteAction("a", None), response) is True
+    assert action_calls.ORIGINALS["validate"](RemoteAction("a", None), response) is True
+
+
+@pytest.mark.parametrize("response", [
+    {"events": [{"event": "no_such_event"}]},
+    {"events": "not a list"},
+    {"responses": [1, 2]},
+])
+def test_invalid_responses_fail_with_rasa_s_message(response):
+    action_calls.install()
+    with pytest.raises(ValidationError) as ours:
+        action_calls._validate_action_result(RemoteAction("a", None), response)
+    with pytest.raises(ValidationError) as rasas:
+        action_calls.ORIGINALS["validate"](RemoteAction("a", None), response)
+    assert ours.value.message == rasas.value.message
+    assert "Failed to validate Action server response" in ours.value.message
+
+
+def test_pooled_requests_reuse_one_connection_and_answer_like_rasa():
+    peers = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        body = await request.json()
+        if body.get("fail"):
+            return web.json_response({"error": "no"}, status=400)
+        return web.json_response({"echo": body, "token": request.query.get("token")})
+
+    async def scenario():
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            endpoint = action_calls.PooledEndpointConfig(
+                EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="secret"))
+            answers = [await endpoint.request(json={"n": n}, method="post", timeout=30) for n in range(3)]
+            plain = await EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="secret").request(
+                json={"n": 0}, method="post", timeout=30)
+            with pytest.raises(ClientResponseError) as error:
+                await endpoint.request(json={"fail": True}, method="post")
+            for session in endpoint._sessions.values():
+                await session.close()
+            return answers, plain, error.value
+        finally:
+            await runner.cleanup()
+
+    answers, plain, error = asyncio.run(scenario())
+    assert answers[0] == plain == {"echo": {"n": 0}, "token": "secret"}
+    assert [a["echo"]["n"] for a in answers] == [0, 1, 2]
+    assert len(set(peers[:3])) == 1  # one kept-alive connection for the pooled requests
+    assert peers[3] != peers[0]      # Rasa's own request opened another
+    assert error.status == 400

@@ -1,0 +1,63 @@
+"""spaCy without the deep-learning frameworks: what keeps the `advisor` CLI fast.
+
+Each check runs in a fresh interpreter, because what matters is what an import pulls in. If a
+new thinc or spaCy imports TensorFlow some other way, these fail.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.support import PROJECT_DIR
+
+
+def _run(code: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True,
+                          timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_lemmatizer_loads_spacy_without_tensorflow():
+    result = _run(
+        "import sys, json, importlib.util\n"
+        "from language.lemmatizer import get_lemmatizer\n"
+        "from language.detect import detect_language\n"
+        "lem = get_lemmatizer()\n"
+        "import thinc.compat\n"
+        "print(json.dumps({'tf': 'tensorflow' in sys.modules, 'thinc_tf': thinc.compat.has_tensorflow,\n"
+        "  'left_hidden': [n for n, m in sys.modules.items() if m is None and n in ('tensorflow', 'torch')],\n"
+        "  'tf_importable': importlib.util.find_spec('tensorflow') is not None,\n"
+        "  'lemmas': lem.lemmas('budżetu sprzedaży', 'pl'), 'en': lem.lemmas('budgets carried', 'en'),\n"
+        "  'lang': detect_language('How much does a marketing plan cost?', lem)}))\n"
+    )
+    assert result["tf"] is False and result["thinc_tf"] is False
+    assert result["left_hidden"] == []  # the guard is lifted: Rasa can still import TensorFlow afterwards
+    assert result["tf_importable"] is True
+    assert result["lemmas"] == ["budzet", "sprzedaz"]
+    assert result["en"] == ["budget", "carry"]
+    assert result["lang"] == "en"
+
+
+def test_importing_the_language_and_knowledge_modules_does_not_import_spacy():
+    result = _run(
+        "import sys, json\n"
+        "import language.lemmatizer, language.detect, language.matcher, knowledge.classifier, knowledge.service\n"
+        "import knowledge.plan_input\n"
+        "print(json.dumps({'spacy': 'spacy' in sys.modules, 'tf': 'tensorflow' in sys.modules}))\n"
+    )
+    assert result == {"spacy": False, "tf": False}
+
+
+def test_spacy_already_imported_with_tensorflow_is_left_alone():
+    # In the Rasa server TensorFlow is imported first; the guard must then change nothing.
+    result = _run(
+        "import sys, json\n"
+        "sys.modules.setdefault('torch', None)\n"  # stands for a framework imported before spaCy
+        "from language.spacy_support import import_spacy\n"
+        "spacy = import_spacy()\n"
+        "print(json.dumps({'torch_untouched': 'torch' in sys.modules and sys.modules['torch'] is None,\n"
+        "                  'same': import_spacy() is spacy}))\n"
+    )
+    assert result == {"torch_untouched": True, "same": True}
