@@ -72,16 +72,22 @@ def _safe_url(url: str) -> str:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from bot.tokens import DEVELOPMENT_SECRET, issue_token, signing_secret
+    from bot.tokens import DEVELOPMENT_SECRET, SecretProblem, issue_token, signing_secret
 
-    secret = signing_secret(get_settings())
+    settings = get_settings()
+    try:
+        secret = signing_secret(settings)
+    except SecretProblem as problem:
+        print(problem, file=sys.stderr)
+        return 2
     if secret is None:
         print("ADVISOR_JWT_SECRET is not set (or set ADVISOR_DEV_MODE=1 for a development token)", file=sys.stderr)
         return 2
     if secret == DEVELOPMENT_SECRET:
         print("warning: development mode: signed with the public development secret", file=sys.stderr)
     try:
-        print(issue_token(secret, args.user, lang=args.lang, name=args.name, ttl_seconds=args.ttl))
+        print(issue_token(secret, args.user, lang=args.lang, name=args.name, ttl_seconds=args.ttl,
+                          max_ttl=settings.jwt_max_ttl, audience=settings.jwt_audience, issuer=settings.jwt_issuer))
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
