@@ -152,7 +152,7 @@ def verify_token(
         raise TokenError("malformed_token", "the token is not a well-formed JWT")
     try:
         header = jwt.get_unverified_header(token)
-    except (jwt_errors.DecodeError, UnicodeError, ValueError):
+    except (jwt_errors.InvalidTokenError, UnicodeError, ValueError, TypeError):  # e.g. a "kid" that is not a string
         raise TokenError("malformed_token", "the token is not a well-formed JWT") from None
     if header.get("alg") != ALGORITHM:
         raise TokenError(
@@ -187,9 +187,12 @@ def verify_token(
         raise TokenError("algorithm_not_allowed", f"tokens must be signed with {ALGORITHM}") from None
     except jwt_errors.InvalidTokenError as error:
         raise TokenError("malformed_token", f"the token is not valid: {error}") from None
-    except (ValueError, TypeError):  # e.g. a header that is valid JSON of an unexpected shape
+    except (ValueError, TypeError, OverflowError):  # e.g. claims of an unexpected shape or size
         raise TokenError("malformed_token", "the token is not a well-formed JWT") from None
-    _check_lifetime(claims, max_ttl, time.time() if now is None else now)
+    try:
+        _check_lifetime(claims, max_ttl, time.time() if now is None else now)
+    except (TypeError, OverflowError):  # an `exp` or `iat` beyond what a float holds
+        raise TokenError("lifetime_too_long", "the token's times are out of range") from None
     return _identity(claims)
 
 

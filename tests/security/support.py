@@ -10,7 +10,7 @@ milliseconds: what is tested here is the channels, not the model.
 from __future__ import annotations
 
 import asyncio
-import http.client
+import http.client as http_client
 import json
 import socket
 import threading
@@ -118,7 +118,7 @@ def http(
     Returns (status, parsed JSON or text, headers with lower-case names).
     """
     host = url.split("://", 1)[1]
-    connection = http.client.HTTPConnection(host, timeout=60)
+    connection = http_client.HTTPConnection(host, timeout=60)
     try:
         connection.putrequest(method, path, skip_accept_encoding=True)
         sent = {"Content-Type": "application/json", **(headers or {})}
