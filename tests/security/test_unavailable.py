@@ -198,3 +198,35 @@ def test_make_run_loads_the_knowledge_base_before_serving() -> None:
         load = next(i for i, line in enumerate(lines) if "advisor kb load --if-empty" in line)
         serve = next(i for i, line in enumerate(lines) if "bot.serve" in line)
         assert load < serve, plan
+
+
+# --- the actions, on a database whose tables exist but hold nothing ----------------------------------
+
+@pytest.mark.parametrize("intent, ranking", [("ask_budget", []), ("nlu_fallback", [{"name": "ask_budget", "confidence": 0.4}])])
+async def test_actions_on_an_empty_knowledge_base_say_it_is_unavailable(tmp_path: Path, monkeypatch, intent, ranking) -> None:
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.answer_question import ActionAnswerQuestion
+    from actions.did_you_mean import ActionDidYouMean
+    from actions.knowledge_base import clear_caches
+    from knowledge.db import create_schema
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    create_schema(url)  # every table, no content: a truncated or half-made knowledge base
+    monkeypatch.setenv("KNOWLEDGE_DB_URL", url)
+    clear_caches()
+    tracker = Tracker(
+        sender_id="alice", slots={"language": "en", "aspect": None, "plan": None},
+        latest_message={"text": "what budget does a marketing plan have", "intent": {"name": intent, "confidence": 0.9},
+                        "entities": [{"entity": "aspect", "value": "budget"}, {"entity": "plan", "value": "marketing"}],
+                        "intent_ranking": ranking},
+        events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen",
+    )
+    action = ActionAnswerQuestion() if intent == "ask_budget" else ActionDidYouMean()
+    dispatcher = CollectingDispatcher()
+    try:
+        await action.run(dispatcher, tracker, {})
+    finally:
+        clear_caches()
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_temporarily_unavailable"]
