@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-
-from rasa.shared.exceptions import RasaException
 
 from bot.channels.checks import REST_NAMESPACE, BadJson, is_unicode_text, parse_json_body
 from bot.channels.cors import OriginPolicy
