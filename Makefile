@@ -66,9 +66,11 @@ actions: $(STAMP) ## run the action server alone
 	$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT)
 
 run: train $(KB_STAMP) ## install what is missing, then start the action server and Rasa (REST on RASA_PORT)
+	@$(BIN)/advisor db upgrade && $(BIN)/advisor kb load --if-empty
 	@ADVISOR_DEV_MODE=$${ADVISOR_DEV_MODE:-true} $(BIN)/python -m bot.serve --rasa-port $(RASA_PORT) --actions-port $(ACTIONS_PORT)
 
 chat: train $(KB_STAMP) ## talk to the assistant in the terminal
+	@$(BIN)/advisor db upgrade && $(BIN)/advisor kb load --if-empty
 	@ADVISOR_DEV_MODE=$${ADVISOR_DEV_MODE:-true} $(BIN)/python -m bot.serve --rasa-port $(RASA_PORT) --actions-port $(ACTIONS_PORT) --shell
 
 test: train ## run every test (PostgreSQL and Redis ones against TEST_POSTGRES_URL / TEST_REDIS_URL)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import conversation
 from actions.knowledge_base import get_repository
+from knowledge.repository import KnowledgeBaseEmpty
 
 FOLLOW_UP_INTENT = "follow_up"
 ASPECT_INTENT_PREFIX = "ask_"
@@ -95,7 +96,9 @@ class ActionAnswerQuestion(Action):
                     return []
                 answer = repository.answer(aspect, plan, lang)
                 events = [SlotSet("aspect", aspect), SlotSet("plan", plan)]
-        except SQLAlchemyError:
+            if answer is None and repository.content_digest() is None:
+                raise KnowledgeBaseEmpty("the knowledge base is not loaded")
+        except (SQLAlchemyError, KnowledgeBaseEmpty):  # unreachable, or a database never loaded
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         if answer is None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import conversation
 from actions.answer_question import ASPECT_INTENT_PREFIX, FAQ_INTENT_PREFIX
 from actions.knowledge_base import get_repository
+from knowledge.repository import KnowledgeBaseEmpty
 
 MAX_SUGGESTIONS = 3
 # Intents below this confidence are not worth suggesting.
@@ -31,7 +32,7 @@ class ActionDidYouMean(Action):
         lang = conversation.language(tracker)
         try:
             buttons = self._suggestions(tracker, lang)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, KnowledgeBaseEmpty):  # unreachable, or a database never loaded
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         if buttons:
@@ -44,6 +45,8 @@ class ActionDidYouMean(Action):
     def _suggestions(self, tracker: Tracker, lang: str) -> List[Dict[str, str]]:
         repository = get_repository()
         titles = {topic.aspect: topic.title for topic in repository.topics(lang)}
+        if not titles:
+            raise KnowledgeBaseEmpty("the knowledge base has no topics")
         plans = conversation.entity_values(tracker, "plan")
         buttons: List[Dict[str, str]] = []
         for ranked in tracker.latest_message.get("intent_ranking") or []:

@@ -35,6 +35,9 @@ def _kb_load(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     content_dir = args.content or settings.content_dir
+    if getattr(args, "if_empty", False) and _kb_loaded(settings.knowledge_db_url):
+        print(f"The knowledge base at {_safe_url(settings.knowledge_db_url)} is loaded; left as it is")
+        return 0
     try:
         content = load(content_dir, settings.knowledge_db_url)
     except ContentError as error:
@@ -47,6 +50,18 @@ def _kb_load(args: argparse.Namespace) -> int:
         return 2
     print(f"Loaded {len(content.entries)} entries into {_safe_url(settings.knowledge_db_url)}")
     return 0
+
+
+def _kb_loaded(url: str) -> bool:
+    """Whether the database at `url` holds a loaded knowledge base (no tables: not loaded)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from knowledge.repository import repository_for
+
+    try:
+        return repository_for(url).content_digest() is not None
+    except SQLAlchemyError:
+        return False  # a new database has no tables; a server that is down makes the load fail clearly
 
 
 def _kb_export(args: argparse.Namespace) -> int:
@@ -72,16 +87,22 @@ def _safe_url(url: str) -> str:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from bot.tokens import DEVELOPMENT_SECRET, issue_token, signing_secret
+    from bot.tokens import DEVELOPMENT_SECRET, SecretProblem, issue_token, signing_secret
 
-    secret = signing_secret(get_settings())
+    settings = get_settings()
+    try:
+        secret = signing_secret(settings)
+    except SecretProblem as problem:
+        print(problem, file=sys.stderr)
+        return 2
     if secret is None:
         print("ADVISOR_JWT_SECRET is not set (or set ADVISOR_DEV_MODE=1 for a development token)", file=sys.stderr)
         return 2
     if secret == DEVELOPMENT_SECRET:
         print("warning: development mode: signed with the public development secret", file=sys.stderr)
     try:
-        print(issue_token(secret, args.user, lang=args.lang, name=args.name, ttl_seconds=args.ttl))
+        print(issue_token(secret, args.user, lang=args.lang, name=args.name, ttl_seconds=args.ttl,
+                          max_ttl=settings.jwt_max_ttl, audience=settings.jwt_audience, issuer=settings.jwt_issuer))
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
@@ -194,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = kb_commands.add_parser(name, help=help_text)
         sub.add_argument("--content", help="content folder (default: knowledge/content or KNOWLEDGE_CONTENT_DIR)")
+        if name == "load":
+            sub.add_argument("--if-empty", action="store_true", help="only when the database holds no knowledge base yet")
         sub.set_defaults(handler=handler)
 
     db = commands.add_parser("db", help="database schemas")

@@ -1,6 +1,8 @@
 """Start the action server and the Rasa server together (`make run`, `make chat`).
 
-Both run as child processes of this one; Ctrl+C or SIGTERM stops both.
+Both run as child processes of this one; Ctrl+C or SIGTERM stops both, and so does either of
+them ending: a Rasa server that cannot load its model exits non-zero (bot.channels.readiness),
+and this process then stops the action server and exits with the same code.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
     parser.add_argument("--shell", action="store_true", help="talk to the assistant in this terminal")
+    parser.add_argument("--model", default=str(MODEL), help="the trained model (default models/advisor.tar.gz)")
     args = parser.parse_args(argv)
 
     rasa = str(Path(sys.executable).parent / "rasa")
@@ -46,7 +49,8 @@ def main(argv: List[str] | None = None) -> int:
         "RASA_TELEMETRY_ENABLED": "false",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
     }
-    if env.get("ADVISOR_DEV_MODE", "").lower() in ("1", "true", "yes") and not env.get("ADVISOR_JWT_SECRET"):
+    development = env.get("ADVISOR_DEV_MODE", "").lower() in ("1", "true", "yes") and not env.get("ADVISOR_JWT_SECRET", "").strip()
+    if development:
         print("WARNING: development mode: the intranet channel accepts tokens signed with a development secret.")
     actions = subprocess.Popen(
         [rasa, "run", "actions", "--actions", "actions", "--port", str(args.actions_port)], env=env, cwd=PROJECT_DIR
@@ -56,7 +60,7 @@ def main(argv: List[str] | None = None) -> int:
         if not _wait_for(f"http://127.0.0.1:{args.actions_port}/health", 120, actions):
             print("The action server did not start; see its output above.", file=sys.stderr)
             return 1
-        common = ["--model", str(MODEL), "--endpoints", "bot/endpoints.yml"]
+        common = ["--model", args.model, "--endpoints", "bot/endpoints.yml"]
         if args.shell:
             return subprocess.call([rasa, "shell", *common, "--port", str(args.rasa_port)], env=env, cwd=PROJECT_DIR)
         server = subprocess.Popen(
@@ -65,12 +69,18 @@ def main(argv: List[str] | None = None) -> int:
             cwd=PROJECT_DIR,
         )
         children.append(server)
-        if _wait_for(f"http://127.0.0.1:{args.rasa_port}/", 300, server):
+        if _wait_for(f"http://127.0.0.1:{args.rasa_port}/webhooks/intranet/", 300, server):
             base = f"http://localhost:{args.rasa_port}"
             print(f"\nThe plan advisor is ready.\n  REST:        POST {base}/webhooks/rest/webhook")
-            print(f"  Demo page:   {base}/webhooks/intranet/demo\n  Stop with Ctrl+C.\n", flush=True)
+            if development:
+                print(f"  Demo page:   {base}/webhooks/intranet/demo")
+            print("  Stop with Ctrl+C.\n", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        return server.wait()
+        code = server.wait()
+        if code != 0:
+            print(f"The Rasa server stopped with exit code {code} (see its message above); "
+                  "stopping the action server too.", file=sys.stderr, flush=True)
+        return code
     except KeyboardInterrupt:
         return 0
     finally:

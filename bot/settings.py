@@ -29,6 +29,11 @@ class Settings:
     dev_token_ttl: int = 8 * 3600  # seconds a development-mode demo token lives
     tracker_window: int = 100  # events of recent history each turn loads; 0 = Rasa's whole session
     sanic_workers: int = 1  # Rasa's SANIC_WORKERS: worker processes of one Rasa server (needs LOCK_STORE_URL)
+    jwt_max_ttl: int = 12 * 3600  # the longest token lifetime the intranet channel accepts (seconds)
+    jwt_audience: Optional[str] = None  # when set, a token's `aud` must name it
+    jwt_issuer: Optional[str] = None  # when set, a token's `iss` must be it
+    jwt_secret_stripped: bool = False  # ADVISOR_JWT_SECRET had surrounding whitespace (removed)
+    rate_limit: int = 30  # intranet messages per user per minute; 0 = no limit
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -41,7 +46,7 @@ class Settings:
             content_dir=Path(env.get("KNOWLEDGE_CONTENT_DIR", PROJECT_DIR / "knowledge" / "content")),
             rasa_port=_int(env, "RASA_PORT", 5005),
             actions_port=_int(env, "ACTIONS_PORT", 5055),
-            jwt_secret=env.get("ADVISOR_JWT_SECRET") or None,
+            jwt_secret=(env.get("ADVISOR_JWT_SECRET") or "").strip() or None,
             dev_mode=env.get("ADVISOR_DEV_MODE", "").lower() in ("1", "true", "yes"),
             allowed_origins=tuple(
                 origin.strip() for origin in env.get("ADVISOR_ALLOWED_ORIGINS", "").split(",") if origin.strip()
@@ -50,6 +55,13 @@ class Settings:
             dev_token_ttl=_int(env, "ADVISOR_DEV_TOKEN_TTL", 8 * 3600),
             tracker_window=max(0, _int(env, "ADVISOR_TRACKER_WINDOW", 100)),
             sanic_workers=_int(env, "SANIC_WORKERS", 1),
+            jwt_max_ttl=_int(env, "ADVISOR_JWT_MAX_TTL", 12 * 3600),
+            jwt_audience=(env.get("ADVISOR_JWT_AUDIENCE") or "").strip() or None,
+            jwt_issuer=(env.get("ADVISOR_JWT_ISSUER") or "").strip() or None,
+            # A secret read from a file (`$(cat secret.txt)`, a Kubernetes secret) often ends in a
+            # newline that the intranet's signing side does not have: it is removed, and logged.
+            jwt_secret_stripped=(env.get("ADVISOR_JWT_SECRET") or "") != (env.get("ADVISOR_JWT_SECRET") or "").strip(),
+            rate_limit=max(0, _int(env, "ADVISOR_RATE_LIMIT", 30)),
         )
 
 

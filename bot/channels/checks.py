@@ -2,10 +2,53 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from typing import Any
 
 MAX_SENDER_CHARS = 255  # Rasa's SQL tracker store keeps sender ids in a VARCHAR(255)
+# JSON bodies nest a few levels at most (a message, its metadata). Deeper ones are refused:
+# Python's parser stops with RecursionError near 1,000 levels, and the copies Rasa makes of a
+# message's metadata recurse further still.
+MAX_JSON_DEPTH = 32
+# The REST channel trusts the sender id in the body: its conversations are kept under this
+# prefix, so that no REST sender id is ever the id of an authenticated intranet user.
+REST_NAMESPACE = "rest:"
+
+
+class BadJson(ValueError):
+    """A body that is not JSON we read; `code` is "bad_json" or "bad_request"."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def parse_json_body(body: bytes, example: str) -> Any:
+    """The parsed body; raises `BadJson` for a body that is not UTF-8 JSON or nests too deeply."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):  # ValueError includes bytes that are not UTF-8
+        raise BadJson("bad_json", f"the body must be a JSON object such as {example}") from None
+    if json_depth(payload) > MAX_JSON_DEPTH:
+        raise BadJson("bad_json", f"the body's JSON may nest at most {MAX_JSON_DEPTH} levels deep")
+    return payload
+
+
+def json_depth(value: Any) -> int:
+    """How deeply `value` nests lists and objects (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def is_unicode_text(value: Any) -> bool:
@@ -24,14 +67,14 @@ def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") for char in value)
 
 
-def sender_problem(value: Any) -> str:
+def sender_problem(value: Any, max_chars: int = MAX_SENDER_CHARS) -> str:
     """Why `value` cannot be a conversation id, or "" when it can."""
     if not isinstance(value, str):
         return "'sender' must be a string"
     if not value.strip():
         return "'sender' must not be empty"
-    if len(value) > MAX_SENDER_CHARS:
-        return f"'sender' may have at most {MAX_SENDER_CHARS} characters"
+    if len(value) > max_chars:
+        return f"'sender' may have at most {max_chars} characters"
     if not is_unicode_text(value) or has_control_characters(value):
         return "'sender' must be printable text without control characters"
     return ""

@@ -6,19 +6,21 @@ Enabled in `credentials.yml` as `bot.channels.intranet.IntranetInput:`; Rasa mou
     POST    webhook      one message; `Authorization: Bearer <JWT>`; answers like the REST channel
     GET     history      the token's user's earlier messages (for the widget after a reload)
     OPTIONS webhook, history   CORS preflight
-    GET     widget.js, widget.css, demo   the embeddable widget and a demo intranet page
-    GET     dev-token    a token for the demo page, in development mode only
-    GET     (root)       health
+    GET     widget.js, widget.css    the embeddable widget
+    GET     demo, dev-token   a demo intranet page and its tokens: development mode without a
+                              configured secret only (404 otherwise)
+    GET     (root)       readiness: 200 once the model is loaded, 503 before (bot.channels.readiness)
 
 The conversation id is the token's `sub`, never anything in the body. Refusals are JSON,
 `{"error": <code>, "reason": <sentence>}`: 401 for token problems, 403 for an origin that is
-not allowed, 413 for a message that is too long, 400 for a malformed body, 503 when no secret
-is configured outside development mode. Nothing refused reaches the tracker.
+not allowed, 413 for a message that is too long or a body over the byte cap, 400 for a
+malformed body, 429 (with `Retry-After`) for a user over `ADVISOR_RATE_LIMIT` messages a
+minute, 503 when no secret is configured outside development mode. Nothing refused reaches
+the tracker. A secret shorter than 32 bytes outside development mode stops the server at start.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from asyncio import CancelledError
@@ -27,16 +29,29 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.checks import is_unicode_text
+from bot.channels.checks import REST_NAMESPACE, BadJson, is_unicode_text, parse_json_body
 from bot.channels.cors import OriginPolicy
 from bot.channels.history import DISPLAY_TEXT_KEY, conversation_messages, is_message
+from bot.channels.rate_limit import rate_limiter_for
+from bot.channels.readiness import model_status, stop_unless_model_loaded
 from bot.settings import Settings, get_settings
 from bot.stores import message_events
-from bot.tokens import DEVELOPMENT_SECRET, Identity, TokenError, issue_token, normalise_language, signing_secret, verify_token
+from bot.tokens import (
+    DEVELOPMENT_SECRET,
+    Identity,
+    SecretProblem,
+    TokenError,
+    issue_token,
+    issues_development_tokens,
+    normalise_language,
+    signing_secret,
+    verify_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +59,23 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_DISPLAY_TEXT_CHARS = 200
 DEFAULT_HISTORY_LIMIT = 100
 MAX_HISTORY_LIMIT = 500
-DEV_USER_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+DEV_USER_PATTERN = re.compile(r"[A-Za-z0-9._@-]{1,64}")  # used with fullmatch: no trailing newline
 DEFAULT_DEV_USER = "demo"
+BODY_EXAMPLE = '{"message": "..."}'
+# A character of the message may arrive as a JSON escape of a surrogate pair ("\\ud83d\\ude00",
+# 12 bytes): the body's byte cap leaves room for that; the character limit is counted after parsing.
+MAX_BYTES_PER_CHAR = 12
 
 _ASSETS: Mapping[str, tuple] = {
     # route -> (file, content type, cache policy)
     "widget.js": ("widget.js", "application/javascript; charset=utf-8", "public, max-age=300"),
     "widget.css": ("widget.css", "text/css; charset=utf-8", "public, max-age=300"),
-    "demo": ("demo.html", "text/html; charset=utf-8", "no-cache"),
 }
+DEMO_PAGE = ("demo.html", "text/html; charset=utf-8", "no-cache")
+
+
+class ChannelMisconfigured(RasaException):
+    """The intranet channel's settings are unsafe to run with; the Rasa server does not start."""
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -87,10 +110,15 @@ class IntranetInput(InputChannel):
 
     def __init__(self, settings: Optional[Settings] = None) -> None:
         self.settings = settings or get_settings()
-        self.secret = signing_secret(self.settings)
+        try:
+            self.secret = signing_secret(self.settings)
+        except SecretProblem as problem:
+            raise ChannelMisconfigured(f"intranet channel: {problem}") from None
+        # The demo page and /dev-token exist only where every token is a public development one.
+        self.development = issues_development_tokens(self.settings)
         self.origins = OriginPolicy.from_origins(self.settings.allowed_origins)
-        # The body holds the message plus a little JSON; UTF-8 needs at most 4 bytes a character.
-        self.max_body_bytes = 4 * (self.settings.max_message_chars + MAX_DISPLAY_TEXT_CHARS) + 1024
+        self.max_body_bytes = MAX_BYTES_PER_CHAR * (self.settings.max_message_chars + MAX_DISPLAY_TEXT_CHARS) + 1024
+        self.rate_limiter = rate_limiter_for(self.settings.rate_limit, self.settings.lock_store_url)
         self._log_configuration()
 
     @classmethod
@@ -120,23 +148,36 @@ class IntranetInput(InputChannel):
             )
         elif len(self.secret.encode("utf-8")) < 32:
             logger.warning("intranet channel: ADVISOR_JWT_SECRET is shorter than 32 bytes; use a longer random secret")
-        if self.settings.dev_mode:
+        if self.settings.jwt_secret_stripped:
+            logger.warning(
+                "intranet channel: ADVISOR_JWT_SECRET had spaces or a newline around it; they were removed "
+                "(the intranet must sign with the secret without them)"
+            )
+        if self.development:
             logger.warning("intranet channel: development mode: GET /webhooks/intranet/dev-token issues tokens for any user")
+        elif self.settings.dev_mode:
+            logger.warning("intranet channel: development mode with ADVISOR_JWT_SECRET set: no demo page, no dev tokens")
 
     # -- the blueprint -------------------------------------------------------------------------
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         intranet = Blueprint("intranet_channel", __name__)
+        intranet.listener("after_server_start")(stop_unless_model_loaded)
 
         @intranet.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "configured": self.secret is not None})
+            ready, detail = model_status(request.app)
+            return response.json(
+                {"status": "ok" if ready else "not_ready", "model": detail, "configured": self.secret is not None},
+                status=200 if ready else 503,
+            )
 
         @intranet.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
                 self._check_origin(request)
                 identity = self._authenticate(request)
+                await self._check_rate(identity)
                 incoming = self._parse_message(request)
             except Refusal as refusal:
                 return refusal.response()
@@ -174,6 +215,13 @@ class IntranetInput(InputChannel):
                 methods=["GET"],
                 name=f"asset_{filename.replace('.', '_')}",
             )
+        demo_page = _asset_handler(*DEMO_PAGE)
+
+        @intranet.route("/demo", methods=["GET"])
+        async def demo(request: Request) -> HTTPResponse:
+            if not self.development:
+                return self._not_in_development().response()
+            return await demo_page(request)
 
         @intranet.middleware("response")
         async def cross_origin(request: Request, outgoing: HTTPResponse) -> Optional[HTTPResponse]:
@@ -214,22 +262,43 @@ class IntranetInput(InputChannel):
         if scheme.lower() != "bearer" or not token.strip():
             raise Refusal(401, "malformed_token", "the Authorization header must be 'Bearer <token>'", _challenge())
         try:
-            return verify_token(token.strip(), self.secret)
+            identity = verify_token(
+                token.strip(),
+                self.secret,
+                max_ttl=self.settings.jwt_max_ttl,
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+            )
         except TokenError as error:
             raise Refusal(401, error.code, error.reason, _challenge()) from None
+        if identity.user_id.startswith(REST_NAMESPACE):
+            raise Refusal(401, "invalid_subject", f"a user id may not start with {REST_NAMESPACE!r}", _challenge())
+        return identity
+
+    async def _check_rate(self, identity: Identity) -> None:
+        if self.rate_limiter is None:
+            return
+        wait = await self.rate_limiter.retry_after(identity.user_id)
+        if wait is not None:
+            raise Refusal(
+                429,
+                "too_many_messages",
+                f"at most {self.settings.rate_limit} messages a minute; please wait {wait} s",
+                {"Retry-After": str(wait)},
+            )
 
     def _parse_message(self, request: Request) -> IncomingMessage:
         limit = self.settings.max_message_chars
         too_long = f"a message may have at most {limit} characters"
         body = request.body or b""
         if len(body) > self.max_body_bytes:
-            raise Refusal(413, "message_too_long", too_long)
+            raise Refusal(413, "body_too_large", f"the body may have at most {self.max_body_bytes} bytes")
         try:
-            payload = json.loads(body)
-        except ValueError:
-            raise Refusal(400, "bad_json", "the body must be a JSON object such as {\"message\": \"...\"}") from None
+            payload = parse_json_body(body, BODY_EXAMPLE)
+        except BadJson as bad:
+            raise Refusal(400, bad.code, bad.reason) from None
         if not isinstance(payload, dict):
-            raise Refusal(400, "bad_request", "the body must be a JSON object such as {\"message\": \"...\"}")
+            raise Refusal(400, "bad_request", f"the body must be a JSON object such as {BODY_EXAMPLE}")
         text = payload.get("message")
         if not isinstance(text, str):
             raise Refusal(400, "bad_request", "'message' must be a string")
@@ -297,23 +366,32 @@ class IntranetInput(InputChannel):
             return error_response(403, "origin_not_allowed", "this page's origin is not listed in ADVISOR_ALLOWED_ORIGINS")
         return response.empty(status=204, headers=OriginPolicy.preflight_headers(origin))
 
+    @staticmethod
+    def _not_in_development() -> Refusal:
+        return Refusal(
+            404,
+            "not_in_dev_mode",
+            "the demo page and development tokens exist only with ADVISOR_DEV_MODE=1 and no ADVISOR_JWT_SECRET; "
+            "get a token from your intranet, or run `advisor token --user <id>`",
+        )
+
     def _dev_token(self, request: Request) -> HTTPResponse:
-        if not self.settings.dev_mode or self.secret is None:
-            raise Refusal(
-                404,
-                "not_in_dev_mode",
-                "development tokens are issued only when ADVISOR_DEV_MODE=1; "
-                "get a token from your intranet, or run `advisor token --user <id>`",
-            )
+        if not self.development:
+            raise self._not_in_development()
         user = request.args.get("user") or DEFAULT_DEV_USER
-        if not DEV_USER_PATTERN.match(user):
+        if not DEV_USER_PATTERN.fullmatch(user):
             raise Refusal(400, "bad_request", "'user' must be 1-64 letters, digits or . _ @ -")
         lang_arg = request.args.get("lang")
         lang = normalise_language(lang_arg)
         if lang_arg and lang is None:
             raise Refusal(400, "bad_request", "'lang' must be pl or en")
-        ttl = self.settings.dev_token_ttl
-        token = issue_token(self.secret, user, lang=lang, ttl_seconds=ttl)
+        ttl = max(1, min(self.settings.dev_token_ttl, self.settings.jwt_max_ttl))
+        try:
+            # Only ever the public development secret: a configured secret never signs these.
+            token = issue_token(DEVELOPMENT_SECRET, user, lang=lang, ttl_seconds=ttl, max_ttl=ttl,
+                                audience=self.settings.jwt_audience, issuer=self.settings.jwt_issuer)
+        except ValueError as error:
+            raise Refusal(400, "bad_request", str(error)) from None
         return response.json({"token": token, "user": user, "expires_in": ttl}, headers={"Cache-Control": "no-store"})
 
 

@@ -7,7 +7,7 @@ type or length is stored (PostgreSQL then refuses ids over 255 characters or wit
 channel keeps Rasa's behaviour, URL (`/webhooks/rest/webhook`) and reply shape for every
 well-formed request, and refuses the others with the intranet channel's JSON errors:
 
-    400 bad_json      the body is not JSON (or not UTF-8)
+    400 bad_json      the body is not JSON (or not UTF-8), or nests deeper than 32 levels
     400 bad_request   not an object; `sender`, `message` or `metadata` of the wrong type or shape
     413 body_too_large  a body over 1 MiB
 
@@ -15,6 +15,11 @@ A message longer than the assistant reads (ADVISOR_MAX_MESSAGE_CHARS) is not ref
 gets the assistant's polite "please ask in a sentence or two". The body's `input_channel` is
 ignored (a client cannot claim to be another channel). Enabled in credentials.yml as
 `bot.channels.rest.CheckedRestInput:` in place of `rest:`.
+
+Nothing authenticates the body's `sender`, so REST conversations live in their own id space:
+sender "alice" is the conversation `rest:alice` (also the `recipient_id` of the replies), never
+the intranet employee "alice", whose conversation and saved plans are keyed by the token's
+`sub`. A sender may have at most 250 characters (255 with the prefix).
 """
 
 from __future__ import annotations
@@ -28,10 +33,23 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.checks import is_unicode_text, sender_problem
+from bot.channels.checks import (
+    MAX_SENDER_CHARS,
+    REST_NAMESPACE,
+    BadJson,
+    is_unicode_text,
+    parse_json_body,
+    sender_problem,
+)
 
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_SENDER = "default"  # what Rasa's REST channel uses when a body names no sender
+EXAMPLE = '{"sender": "...", "message": "..."}'
+
+
+def conversation_id(sender: str) -> str:
+    """The conversation a REST sender id writes to (its own id space; see the module's doc)."""
+    return REST_NAMESPACE + sender
 
 
 def refusal(status: int, code: str, reason: str) -> HTTPResponse:
@@ -44,15 +62,15 @@ def check_body(body: Optional[bytes]) -> Dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
         raise BodyRefused(refusal(413, "body_too_large", f"the body may have at most {MAX_BODY_BYTES} bytes"))
     try:
-        payload = json.loads(body)
-    except ValueError:  # includes bytes that are not UTF-8
-        raise BodyRefused(refusal(400, "bad_json", 'the body must be a JSON object such as {"sender": "...", "message": "..."}')) from None
+        payload = parse_json_body(body, EXAMPLE)
+    except BadJson as bad:
+        raise BodyRefused(refusal(400, bad.code, bad.reason)) from None
     if not isinstance(payload, dict):
-        raise BodyRefused(refusal(400, "bad_request", 'the body must be a JSON object such as {"sender": "...", "message": "..."}'))
+        raise BodyRefused(refusal(400, "bad_request", f"the body must be a JSON object such as {EXAMPLE}"))
     sender = payload.get("sender")
     if sender is None:
         sender = DEFAULT_SENDER
-    problem = sender_problem(sender)
+    problem = sender_problem(sender, MAX_SENDER_CHARS - len(REST_NAMESPACE))
     if problem:
         raise BodyRefused(refusal(400, "bad_request", problem))
     message = payload.get("message")
@@ -65,7 +83,7 @@ def check_body(body: Optional[bytes]) -> Dict[str, Any]:
         raise BodyRefused(refusal(400, "bad_request", "'metadata' must be a JSON object"))
     if metadata is not None and not is_unicode_text(json.dumps(metadata, ensure_ascii=False)):
         raise BodyRefused(refusal(400, "bad_request", "'metadata' must be valid Unicode text"))
-    return {"sender": sender, "message": message, "metadata": metadata}
+    return {"sender": conversation_id(sender), "message": message, "metadata": metadata}
 
 
 class BodyRefused(Exception):

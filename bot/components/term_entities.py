@@ -1,7 +1,11 @@
 """Rule-based entities from the knowledge base's term lists, and the message's language.
 
 The terms come from the knowledge base (`knowledge/content/terms.yml`, loaded into the
-database), the single source for them; they are matched over lemmas, so inflection and text
+database), the single source for them. They are read when the model is trained and persisted
+in the component's model storage, so loading the model never needs the database (a server
+whose knowledge base is down or empty still understands messages, and its actions say the
+knowledge base is unavailable); `fingerprint_addon` makes Rasa's training cache retrain the
+component when the terms change. They are matched over lemmas, so inflection and text
 typed without diacritics are recognised. Aspect and plan matches become entities. The
 component also puts the conversation language into the parse data (`language`): the language
 the user asks for when they ask to switch, otherwise the language the message is written in,
@@ -10,6 +14,8 @@ otherwise the one the channel sent in the metadata. bot.policies.language keeps 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -29,9 +35,16 @@ from language.matcher import TermMatcher
 
 LANGUAGE_KEY = "language"
 ENTITY_KINDS = ("aspect", "plan")
+TERMS_FILE = "terms.json"
+
+Terms = Dict[str, Dict[str, Dict[str, List[str]]]]
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+def _terms_from_knowledge_base() -> Terms:
+    return repository_for(get_settings().knowledge_db_url).terms()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
 class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -41,9 +54,17 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
             "switch_intents": ["switch_language"],
         }
 
-    def __init__(self, config: Dict[Text, Any], matcher: TermMatcher) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        matcher: Optional[TermMatcher],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+    ) -> None:
         self._config = config
         self._matcher = matcher
+        self._model_storage = model_storage
+        self._resource = resource
 
     @classmethod
     def create(
@@ -53,8 +74,36 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
-        terms = repository_for(get_settings().knowledge_db_url).terms()
-        return cls(config, TermMatcher(terms, get_lemmatizer()))
+        """Before training: the terms are read in `train`."""
+        return cls(config, None, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Read the terms from the knowledge base and persist them with the model."""
+        terms = _terms_from_knowledge_base()
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / TERMS_FILE).write_text(json.dumps(terms, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        self._matcher = TermMatcher(terms, get_lemmatizer())
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> GraphComponent:
+        """From the model alone: the terms persisted at training time, no database."""
+        with model_storage.read_from(resource) as directory:
+            terms = json.loads((directory / TERMS_FILE).read_text(encoding="utf-8"))
+        return cls(config, TermMatcher(terms, get_lemmatizer()), model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The terms' hash: Rasa's training cache must not reuse a component trained on other terms."""
+        terms = json.dumps(_terms_from_knowledge_base(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(terms.encode("utf-8")).hexdigest()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

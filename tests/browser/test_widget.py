@@ -1,9 +1,10 @@
 """The chat widget in a real browser (Debian's Chromium driven by Playwright), against the
 running plan advisor from the `assistant` fixture.
 
-The assistant runs outside development mode, so the demo page gets its token the way a
-pasted snippet would get a static one: `demo?user=<id>#token=<token signed with its secret>`.
-A screenshot of the widget with answers is kept in tests/artifacts/ (git-ignored).
+The demo page exists only in development mode (no ADVISOR_JWT_SECRET), so the page tests use
+an assistant of their own started that way (`dev_assistant`); the demo page gets its token from
+`dev-token?user=<id>`, never from its address. The pasted-snippet test uses the session's
+`assistant`, which has a real secret. A screenshot of the widget with answers is kept in tests/artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any, Iterator, List
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bot.tokens import issue_token
+from bot.tokens import DEVELOPMENT_SECRET, issue_token
+from tests.support import start_assistant, stop_assistant
 
 pytestmark = pytest.mark.browser
 
@@ -83,23 +85,30 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture
-def visit(browser: Any, assistant: Any) -> Iterator[Any]:
-    """Open the demo page as a new employee: `visit(lang="pl", width=1280, token=True)`."""
-    contexts = []
+@pytest.fixture(scope="module")
+def dev_assistant(tmp_path_factory) -> Iterator[Any]:
+    """The assistant in development mode without a secret: the only way the demo page is served."""
+    running = start_assistant(tmp_path_factory.mktemp("dev_assistant"),
+                              {"ADVISOR_DEV_MODE": "true", "ADVISOR_JWT_SECRET": ""})
+    yield running
+    stop_assistant(running)
 
-    def open_demo(lang: str = "pl", width: int = 1280, height: int = 860, token: bool = True) -> Visit:
+
+@pytest.fixture
+def visit(browser: Any, dev_assistant: Any) -> Iterator[Any]:
+    """Open the demo page as a new employee: `visit(lang="pl", width=1280, fragment="")`."""
+    contexts = []
+    assistant = dev_assistant
+
+    def open_demo(lang: str = "pl", width: int = 1280, height: int = 860, fragment: str = "", user: str = "") -> Visit:
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         seen = Visit(page)
         page.on("dialog", lambda dialog: (seen.dialogs.append(dialog.message), dialog.dismiss()))
         page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
-        user = f"browser-{uuid.uuid4().hex[:10]}"
-        address = f"{assistant.url}/webhooks/intranet/demo?user={user}&lang={lang}"
-        if token:
-            address += "#token=" + issue_token(assistant.jwt_secret, user)
-        page.goto(address)
+        user = user or f"browser-{uuid.uuid4().hex[:10]}"
+        page.goto(f"{assistant.url}/webhooks/intranet/demo?user={user}&lang={lang}{fragment}")
         return seen
 
     yield open_demo
@@ -252,8 +261,23 @@ def test_snippet_on_a_blank_page_of_another_origin_fetches_and_renews_its_token(
         context.close()
 
 
-def test_demo_without_a_token_says_one_is_needed(visit: Any) -> None:
-    seen = visit(token=False)  # the assistant is not in development mode: no demo token
-    expect(seen.page.locator("#notice")).to_contain_text("potrzebuje tokenu")
+def test_a_token_in_the_demo_pages_address_is_ignored(visit: Any, dev_assistant: Any) -> None:
+    """A link carrying an attacker's token must not put the visitor in the attacker's conversation."""
+    import json
+    import urllib.request
+
+    attacker, victim = f"attacker-{uuid.uuid4().hex[:8]}", f"victim-{uuid.uuid4().hex[:8]}"
+    seen = visit(user=victim, fragment="#token=" + issue_token(DEVELOPMENT_SECRET, attacker))
+    expect(seen.page.locator("#notice")).to_contain_text("Tryb deweloperski")
     seen.page.get_by_role("button", name="Otwórz czat z doradcą planów").click()
-    expect(seen.dialog.get_by_role("alert")).to_contain_text("token")
+    seen.ask(PL_QUESTION)
+    expect(seen.sources).to_have_count(1)
+
+    def said(user: str) -> List[str]:
+        request = urllib.request.Request(f"{dev_assistant.url}/webhooks/intranet/history",
+                                         headers={"Authorization": f"Bearer {issue_token(DEVELOPMENT_SECRET, user)}"})
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return [m.get("text") for m in json.loads(reply.read())["messages"] if m["role"] == "user"]
+
+    assert said(attacker) == []
+    assert said(victim) == [PL_QUESTION]

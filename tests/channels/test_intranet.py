@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.tokens import DEVELOPMENT_SECRET, TokenError, issue_token, verify_token
 
 SECRET = "unit-test-secret-" + "x" * 32
+EXP = int(time.time()) + 3600  # tokens must expire (bot.tokens); the ones below expire in an hour
 INTRANET = "https://intranet.example.com"
 ELSEWHERE = "https://evil.example.net"
 
@@ -192,7 +193,7 @@ def test_issued_token_round_trips() -> None:
 
 
 def test_token_language_outside_pl_en_is_ignored_not_fatal() -> None:
-    token = jwt.encode({"sub": "alice", "lang": "de"}, SECRET, algorithm="HS256")
+    token = jwt.encode({"sub": "alice", "lang": "de", "exp": EXP}, SECRET, algorithm="HS256")
     assert verify_token(token, SECRET).lang is None
 
 
@@ -200,14 +201,14 @@ def test_token_language_outside_pl_en_is_ignored_not_fatal() -> None:
     "token, code",
     [
         ("not-a-jwt", "malformed_token"),
-        (jwt.encode({"sub": "alice"}, "another-secret-" + "y" * 32, algorithm="HS256"), "bad_signature"),
+        (jwt.encode({"sub": "alice", "exp": EXP}, "another-secret-" + "y" * 32, algorithm="HS256"), "bad_signature"),
         (jwt.encode({"sub": "alice", "exp": int(time.time()) - 120}, SECRET, algorithm="HS256"), "token_expired"),
-        (jwt.encode({"sub": "alice", "nbf": int(time.time()) + 600}, SECRET, algorithm="HS256"), "token_not_yet_valid"),
-        (jwt.encode({"name": "nobody"}, SECRET, algorithm="HS256"), "invalid_subject"),
-        (jwt.encode({"sub": ""}, SECRET, algorithm="HS256"), "invalid_subject"),
-        (jwt.encode({"sub": "a" * 256}, SECRET, algorithm="HS256"), "invalid_subject"),
-        (unsigned_token({"sub": "alice"}), "algorithm_not_allowed"),
-        (jwt.encode({"sub": "alice"}, SECRET, algorithm="HS512"), "algorithm_not_allowed"),
+        (jwt.encode({"sub": "alice", "nbf": int(time.time()) + 600, "exp": EXP}, SECRET, algorithm="HS256"), "token_not_yet_valid"),
+        (jwt.encode({"name": "nobody", "exp": EXP}, SECRET, algorithm="HS256"), "invalid_subject"),
+        (jwt.encode({"sub": "", "exp": EXP}, SECRET, algorithm="HS256"), "invalid_subject"),
+        (jwt.encode({"sub": "a" * 256, "exp": EXP}, SECRET, algorithm="HS256"), "invalid_subject"),
+        (unsigned_token({"sub": "alice", "exp": EXP}), "algorithm_not_allowed"),
+        (jwt.encode({"sub": "alice", "exp": EXP}, SECRET, algorithm="HS512"), "algorithm_not_allowed"),
     ],
     ids=["garbage", "wrong-secret", "expired", "not-yet-valid", "no-sub", "empty-sub", "long-sub", "alg-none", "hs512"],
 )
@@ -218,7 +219,7 @@ def test_verify_refuses(token: str, code: str) -> None:
 
 
 def test_verify_refuses_rs256() -> None:
-    token = jwt.encode({"sub": "alice"}, rsa_private_key(), algorithm="RS256")
+    token = jwt.encode({"sub": "alice", "exp": EXP}, rsa_private_key(), algorithm="RS256")
     with pytest.raises(TokenError) as refused:
         verify_token(token, SECRET)
     assert refused.value.code == "algorithm_not_allowed"
@@ -255,12 +256,12 @@ def test_advisor_token_command_without_secret(monkeypatch: pytest.MonkeyPatch, c
         ({"Authorization": "Basic YWxpY2U6cGFzcw=="}, "malformed_token"),
         ({"Authorization": "Bearer"}, "malformed_token"),
         (bearer("not.a.jwt"), "malformed_token"),
-        (bearer(jwt.encode({"sub": "intruder"}, "forged-" + "z" * 32, algorithm="HS256")), "bad_signature"),
+        (bearer(jwt.encode({"sub": "intruder", "exp": EXP}, "forged-" + "z" * 32, algorithm="HS256")), "bad_signature"),
         (bearer(jwt.encode({"sub": "intruder", "exp": int(time.time()) - 120}, SECRET, algorithm="HS256")), "token_expired"),
-        (bearer(unsigned_token({"sub": "intruder"})), "algorithm_not_allowed"),
-        (bearer(jwt.encode({"sub": "intruder"}, SECRET, algorithm="HS512")), "algorithm_not_allowed"),
-        (bearer(jwt.encode({"sub": "intruder"}, rsa_private_key(), algorithm="RS256")), "algorithm_not_allowed"),
-        (bearer(jwt.encode({"sub": 42}, SECRET, algorithm="HS256")), "invalid_subject"),
+        (bearer(unsigned_token({"sub": "intruder", "exp": EXP})), "algorithm_not_allowed"),
+        (bearer(jwt.encode({"sub": "intruder", "exp": EXP}, SECRET, algorithm="HS512")), "algorithm_not_allowed"),
+        (bearer(jwt.encode({"sub": "intruder", "exp": EXP}, rsa_private_key(), algorithm="RS256")), "algorithm_not_allowed"),
+        (bearer(jwt.encode({"sub": 42, "exp": EXP}, SECRET, algorithm="HS256")), "invalid_subject"),
     ],
     ids=["missing", "basic", "empty-bearer", "malformed", "forged", "expired", "alg-none", "hs512", "rs256", "int-sub"],
 )
@@ -367,8 +368,9 @@ async def test_message_size_limit(agent: Any) -> None:
         huge_body = await request("POST", webhook, raw=b'{"message": "' + b"a" * 100_000 + b'"}', headers=token)
         long_title = await request("POST", webhook, body={"message": "/ask", "display_text": "t" * 201}, headers=token)
         at_limit = await request("POST", webhook, body={"message": "hello " + "ż" * 44}, headers=token)
-    for status, body, _ in (too_long, huge_body, long_title):
+    for status, body, _ in (too_long, long_title):
         assert (status, body["error"]) == (413, "message_too_long")
+    assert (huge_body[0], huge_body[1]["error"]) == (413, "body_too_large")
     assert "50" in too_long[1]["reason"]
     assert at_limit[0] == 200
 
@@ -440,8 +442,8 @@ async def test_without_secret_outside_dev_mode_every_message_is_refused(agent: A
         assert (status, body["error"]) == (503, "not_configured")
         assert "ADVISOR_JWT_SECRET" in body["reason"]
     assert (dev_token[0], dev_token[1]["error"]) == (404, "not_in_dev_mode")
-    assert demo[0] == 200  # the demo page still loads, and says a token is needed
-    assert health[1] == {"status": "ok", "configured": False}
+    assert demo[0] == 404  # outside development mode there is no demo page (tests/security)
+    assert health[1] == {"status": "ok", "model": "loaded", "configured": False}
     assert list(await agent.tracker_store.keys()) == []
 
 
@@ -460,12 +462,11 @@ async def test_dev_mode_without_secret_uses_the_development_secret(agent: Any) -
     assert (bad_user[0], bad_user[1]["error"]) == (400, "bad_request")
 
 
-async def test_dev_token_is_signed_with_the_configured_secret(agent: Any) -> None:
+async def test_dev_mode_with_a_configured_secret_issues_no_dev_token(agent: Any) -> None:
+    # It used to sign development tokens with the real secret (issue 11, item 1).
     async with running(settings(ADVISOR_DEV_MODE="true"), agent) as url:
-        _, issued, _ = await request("GET", f"{url}/webhooks/intranet/dev-token")
-    assert verify_token(issued["token"], SECRET).user_id == "demo"
-    with pytest.raises(TokenError):
-        verify_token(issued["token"], DEVELOPMENT_SECRET)
+        status, refused, _ = await request("GET", f"{url}/webhooks/intranet/dev-token")
+    assert (status, refused["error"]) == (404, "not_in_dev_mode")
 
 
 # ------------------------------------------------------------------------------- history
@@ -508,6 +509,7 @@ async def test_widget_assets_are_served(agent: Any) -> None:
     async with running(settings(), agent) as url:
         script = await request("GET", f"{url}/webhooks/intranet/widget.js")
         style = await request("GET", f"{url}/webhooks/intranet/widget.css")
+    async with running(Settings.from_env({"ADVISOR_DEV_MODE": "1"}), agent) as url:
         demo = await request("GET", f"{url}/webhooks/intranet/demo")
     assert script[0] == 200 and script[2]["content-type"].startswith("application/javascript")
     assert "innerHTML" not in script[1]  # all text goes in as text nodes

@@ -132,11 +132,12 @@ def test_preflight_from_the_configured_intranet_origin(assistant: Any) -> None:
     assert status == 403 and "access-control-allow-origin" not in headers
 
 
-def test_widget_and_demo_are_served(assistant: Any) -> None:
+def test_widget_is_served_and_the_demo_page_is_not_outside_development(assistant: Any) -> None:
     for path, content_type in (
         ("/webhooks/intranet/widget.js", "application/javascript"),
         ("/webhooks/intranet/widget.css", "text/css"),
-        ("/webhooks/intranet/demo", "text/html"),
     ):
         status, _, headers = call(assistant, "GET", path)
         assert status == 200 and headers["content-type"].startswith(content_type), path
+    status, body, _ = call(assistant, "GET", "/webhooks/intranet/demo")
+    assert (status, body["error"]) == (404, "not_in_dev_mode")  # the demo page is for development only

@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import jwt
 import pytest
 
+from bot.channels.rest import conversation_id as rest_conversation_id
 from bot.tokens import issue_token
 from tests.support import PROJECT_DIR, Assistant, tracker_store_for
 
@@ -71,8 +72,13 @@ def recipient_is_token_user(reply: Any, case: Case, deployment: Any) -> None:
     assert {message["recipient_id"] for message in reply} == {case.sender}
 
 
+def conversation(case: Case) -> str:
+    """The conversation a case writes to: REST senders live in their own id space (`rest:<sender>`)."""
+    return rest_conversation_id(case.sender) if case.path == REST else case.sender
+
+
 def stored_channel_is_rest(reply: Any, case: Case, deployment: Any) -> None:
-    events = deployment.events(case.sender)
+    events = deployment.events(conversation(case))
     channels = {event.input_channel for event in events if event.__class__.__name__ == "UserUttered"}
     assert channels == {"rest"}, channels
 
@@ -249,7 +255,7 @@ def test_bad_http_input_is_refused_or_answered_politely(deployment: Deployment, 
     # nothing corrupt in the stores
     assert deployment.row_counts() == rows_before
     if case.sender:
-        events = deployment.events(case.sender)
+        events = deployment.events(conversation(case))
         assert [e for e in events if e.__class__.__name__ == "UserUttered"], "the conversation was not stored"
         assert all(isinstance(getattr(e, "text", "") or "", str) for e in events)
     assert deployment.events(VICTIM) == []

@@ -16,6 +16,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
+from bot.channels.rest import conversation_id as rest_conversation_id
+
 pytestmark = [pytest.mark.servers, pytest.mark.postgres, pytest.mark.redis]
 
 # Self-contained questions (each names its aspect and plan) and the entry each must be answered from.
@@ -100,7 +102,7 @@ def test_twenty_messages_at_once_through_both_servers_are_all_answered_once_in_o
         assert text_of(messages).strip(), (text, messages)
         assert source_id(messages) == expected, (text, messages)
 
-    events = company.tracker_events(sender)
+    events = company.tracker_events(rest_conversation_id(sender))  # REST conversations are `rest:<sender>`
     user_texts = [event.text for event in events if isinstance(event, UserUttered)]
     assert sorted(user_texts) == sorted(text for text, _ in QUESTIONS), "a message was lost or stored twice"
     assert_turns_do_not_interleave(events, dict(QUESTIONS))

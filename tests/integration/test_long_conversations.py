@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.channels.rest import conversation_id as rest_id
 from tests.support import Assistant, start_assistant, stop_assistant, temporary_postgres_database
 
 pytestmark = pytest.mark.servers
@@ -41,7 +42,7 @@ ROUND = [
 def long_assistant(request, tmp_path_factory) -> Iterator[Assistant]:
     """The assistant with a small window, its tracker store on SQLite or on PostgreSQL."""
     folder = tmp_path_factory.mktemp(f"long-{request.param}")
-    env = {"ADVISOR_TRACKER_WINDOW": str(WINDOW)}
+    env = {"ADVISOR_TRACKER_WINDOW": str(WINDOW), "ADVISOR_RATE_LIMIT": "0"}  # rounds go faster than 30 a minute
     if request.param == "sqlite":
         running = start_assistant(folder, extra_env=env)
         yield running
@@ -65,12 +66,23 @@ def texts(messages: List[Dict[str, Any]]) -> str:
     return "\n".join(message.get("text") or "" for message in messages)
 
 
-def play_rounds(assistant: Assistant, sender: str, rounds: int) -> None:
+def play_rounds(assistant: Assistant, sender: str, rounds: int, intranet: bool = False) -> None:
+    say = say_intranet if intranet else Assistant.say
     for n in range(rounds):
         for message, expected in ROUND:
-            reply = assistant.say(sender, message)
+            reply = say(assistant, sender, message)
             assert source(reply) == expected, (n, message, reply)
             assert texts(reply).strip(), (n, message)
+
+
+def say_intranet(assistant: Assistant, user: str, text: str) -> List[Dict[str, Any]]:
+    """One message as the employee `user`, through the intranet channel (conversation id = `user`)."""
+    from bot.tokens import issue_token
+
+    token = issue_token(assistant.jwt_secret, user)
+    status, reply = assistant.post("/webhooks/intranet/webhook", {"message": text}, {"Authorization": f"Bearer {token}"})
+    assert status == 200, (status, reply)
+    return reply
 
 
 def tracker_db(assistant: Assistant):
@@ -124,8 +136,8 @@ def test_a_long_conversation_answers_like_a_new_one(long_assistant: Assistant) -
     """Over a hundred turns (far beyond the window), every answer and follow-up stays right."""
     sender = new_sender("long")
     play_rounds(long_assistant, sender, 9)
-    assert stored(long_assistant, sender) > 20 * WINDOW  # hundreds of events, all kept
-    assert stored(long_assistant, sender, where="AND type_name = 'user'") == 9 * len(ROUND)
+    assert stored(long_assistant, rest_id(sender)) > 20 * WINDOW  # hundreds of events, all kept
+    assert stored(long_assistant, rest_id(sender), where="AND type_name = 'user'") == 9 * len(ROUND)
 
 
 def test_language_and_a_plan_in_progress_carry_over_to_a_new_session(long_assistant: Assistant) -> None:
@@ -138,17 +150,17 @@ def test_language_and_a_plan_in_progress_carry_over_to_a_new_session(long_assist
 
     sender = new_sender("sessions")
     play_rounds(assistant, sender, 3)  # ends in English
-    expire_session(assistant, sender)
+    expire_session(assistant, rest_id(sender))
     assert texts(assistant.say(sender, "okay")) == reply_en  # the language slot came along
-    assert sessions(assistant, sender) == 2
+    assert sessions(assistant, rest_id(sender)) == 2
 
     assistant.say(sender, "help me build a plan")
     assistant.say(sender, "We sell accounting software to small firms")
     goal = "Increase sales by 10% this quarter"
     assert classified(assistant.say(sender, goal))
-    expire_session(assistant, sender)
+    expire_session(assistant, rest_id(sender))
     shown = assistant.say(sender, "show my plan")
-    assert sessions(assistant, sender) == 3
+    assert sessions(assistant, rest_id(sender)) == 3
     assert goal.lower() in texts(shown).lower(), shown  # the plan in progress is still there
     assert classified(assistant.say(sender, "Build brand awareness over the next three years"))  # and open
     assistant.say(sender, "cancel")
@@ -167,10 +179,10 @@ def test_history_returns_messages_of_earlier_sessions(long_assistant: Assistant)
     assistant = long_assistant
     user = new_sender("employee")
     first = "Kto odpowiada za plan marketingowy?"
-    assistant.say(user, first)
-    play_rounds(assistant, user, 2)
+    say_intranet(assistant, user, first)
+    play_rounds(assistant, user, 2, intranet=True)
     expire_session(assistant, user)
-    play_rounds(assistant, user, 2)
+    play_rounds(assistant, user, 2, intranet=True)
     assert sessions(assistant, user) == 2
 
     token = issue_token(assistant.jwt_secret, user)

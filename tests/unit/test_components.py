@@ -16,8 +16,16 @@ def tokenizer():
 
 
 @pytest.fixture
-def extractor(loaded_kb):
-    return TermEntityExtractor.create(TermEntityExtractor.get_default_config(), None, None, None)
+def extractor(loaded_kb, tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    component = TermEntityExtractor.create(
+        TermEntityExtractor.get_default_config(), LocalModelStorage(tmp_path), Resource("term_entities"), None
+    )
+    component.train(TrainingData())  # the terms are read when the model is trained
+    return component
 
 
 def entities(extractor, text, intent=None, metadata=None):
