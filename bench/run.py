@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import aiohttp
 import yaml
 
+from bench import real_questions
 from bench.client import answered_id, percentile, say
 from bench.servers import MODEL, PROJECT_DIR, start_assistant, stop_assistant
 
@@ -180,6 +181,7 @@ def measure_assistant(name: str, model: Path, args: argparse.Namespace, work: Pa
     assistant = start_assistant(work / name, model=model)
     try:
         result = {"accuracy": asyncio.run(accuracy(assistant.url))}
+        result["real_questions"] = real_questions.measure(assistant.url, "test")  # bench/real_questions.py
         result["latency"] = asyncio.run(sequential_latency(assistant.url, args.latency_messages))
         result["load"] = asyncio.run(throughput(assistant.url, args.concurrency, args.load_seconds))
         result["memory_mb"] = rss_mb(assistant.server_pid)
@@ -231,8 +233,8 @@ def report(results: Dict[str, Any]) -> str:
         rows.append(row)
 
     for lang in ("pl", "en"):
-        add(f"accuracy, held-out questions ({lang})", lambda r, l=lang: 100 * r["accuracy"]["in_scope"][l]["accuracy"], "{:.1f} %", False)
-        add(f"out of scope declined ({lang})", lambda r, l=lang: 100 * r["accuracy"]["out_of_scope"][l]["decline_rate"], "{:.1f} %", False)
+        add(f"accuracy, self-written held-out questions ({lang})", lambda r, l=lang: 100 * r["accuracy"]["in_scope"][l]["accuracy"], "{:.1f} %", False)
+        add(f"self-written out of scope declined ({lang})", lambda r, l=lang: 100 * r["accuracy"]["out_of_scope"][l]["decline_rate"], "{:.1f} %", False)
         add(f"follow-up conversations ({lang})", lambda r, l=lang: 100 * r["accuracy"]["conversations"][l]["accuracy"], "{:.1f} %", False)
     add("latency median, 1 conversation (ms)", lambda r: r["latency"]["median_ms"])
     add("latency p95, 1 conversation (ms)", lambda r: r["latency"]["p95_ms"])
@@ -243,9 +245,11 @@ def report(results: Dict[str, Any]) -> str:
     add("Rasa server memory (MB)", lambda r: r["memory_mb"])
     add("training time (s)", lambda r: r["train_seconds"] or float("nan"))
     out.append(table(rows))
+    out.append("\nReal questions copied from public pages (frozen test split, bench/real_questions.py):")
+    out.append(table([["figure"] + assistants] + real_questions.report_rows(results, assistants)))
 
     advisor = results["assistants"]["advisor"]["accuracy"]
-    out.append("\nAdvisor accuracy per aspect (held-out questions):")
+    out.append("\nAdvisor accuracy per aspect (self-written held-out questions):")
     out.append(table([["language aspect", "correct", "total"]] + [
         [key, str(v["correct"]), str(v["total"])] for key, v in advisor["by_aspect"].items()
     ]))

@@ -1,0 +1,164 @@
+"""A second opinion on the intent: the training sentences nearest to the message, over lemmas.
+
+The intent classifier (logistic regression over lemma and character n-gram counts) is often
+confidently wrong on real questions whose words it has seen under another intent. This
+component keeps a TF-IDF index of every training sentence's lemmas (the tokenizer already
+lemmatised them) and, for each message, lets its nearest training sentences vote for an
+intent. When the classifier picks a knowledge-base intent (`ask_*`, `faq_*`) below
+`trust_above` and the neighbours vote for another intent, the message is uncertain: the
+intent becomes `nlu_fallback`, exactly as Rasa's FallbackClassifier would set it, so the
+did-you-mean action offers the ranked topics instead of a confident wrong answer.
+
+Place it after the FallbackClassifier. Its index is trained with the model and persisted with
+it (JSON and NumPy files, no pickles).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+FALLBACK_INTENT = "nlu_fallback"
+KNOWLEDGE_PREFIXES = ("ask_", "faq_")
+SECOND_OPINION_KEY = "second_opinion"
+
+
+def _identity(lemmas: List[str]) -> List[str]:
+    return lemmas
+
+
+def _lemmas(message: Message) -> List[str]:
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    return [token.lemma or token.text.lower() for token in tokens]
+
+
+def _vectorizer(vocabulary: Optional[Dict[str, int]] = None, max_df: float = 1.0) -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer=_identity, sublinear_tf=True, vocabulary=vocabulary, max_df=max_df)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class SecondOpinionClassifier(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # the training sentences that vote, weighted by their cosine similarity
+            "neighbours": 7,
+            # a knowledge-base intent at or above this confidence needs no second opinion
+            "trust_above": 0.6,
+            # lemmas in more than this share of the training sentences carry no signal
+            "max_df": 0.2,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vectorizer: Optional[TfidfVectorizer] = None,
+        matrix: Optional[scipy.sparse.csr_matrix] = None,
+        labels: Optional[List[str]] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._vectorizer = vectorizer
+        self._matrix = matrix
+        self._labels = labels or []
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(config, model_storage, resource)
+
+    # --- training and persistence ----------------------------------------------------------
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        documents = [_lemmas(e) for e in examples]
+        if examples:
+            self._vectorizer = _vectorizer(max_df=self._config["max_df"])
+            self._matrix = self._vectorizer.fit_transform(documents).tocsr()
+            self._labels = [e.get(INTENT) for e in examples]
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as directory:
+            if self._vectorizer is None:
+                return
+            vocabulary = {term: int(index) for term, index in self._vectorizer.vocabulary_.items()}
+            (directory / "index.json").write_text(
+                json.dumps({"vocabulary": vocabulary, "labels": self._labels}, ensure_ascii=False), encoding="utf-8"
+            )
+            np.save(directory / "idf.npy", self._vectorizer.idf_)
+            scipy.sparse.save_npz(directory / "matrix.npz", self._matrix)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> GraphComponent:
+        try:
+            with model_storage.read_from(resource) as directory:
+                index = json.loads((directory / "index.json").read_text(encoding="utf-8"))
+                vectorizer = _vectorizer(vocabulary=index["vocabulary"])
+                vectorizer.idf_ = np.load(directory / "idf.npy")
+                matrix = scipy.sparse.load_npz(directory / "matrix.npz").tocsr()
+                return cls(config, model_storage, resource, vectorizer, matrix, index["labels"])
+        except (ValueError, FileNotFoundError):
+            return cls(config, model_storage, resource)
+
+    # --- inference -------------------------------------------------------------------------
+    def neighbour_vote(self, lemmas: List[str]) -> Optional[str]:
+        """The intent the nearest training sentences vote for (None without any overlap)."""
+        if self._vectorizer is None or not lemmas:
+            return None
+        similarities = (self._matrix @ self._vectorizer.transform([lemmas]).T).toarray().ravel()
+        nearest = np.argsort(-similarities)[: self._config["neighbours"]]
+        votes: Dict[str, float] = defaultdict(float)
+        for i in nearest:
+            if similarities[i] > 0:
+                votes[self._labels[i]] += float(similarities[i])
+        return max(votes, key=votes.get) if votes else None
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name = intent.get(INTENT_NAME_KEY) or ""
+            confidence = intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0
+            if not name.startswith(KNOWLEDGE_PREFIXES) or confidence >= self._config["trust_above"]:
+                continue
+            vote = self.neighbour_vote(_lemmas(message))
+            message.set(SECOND_OPINION_KEY, vote, add_to_output=True)
+            if vote != name:
+                self._doubt(message, confidence)
+        return messages
+
+    @staticmethod
+    def _doubt(message: Message, confidence: float) -> None:
+        """Turn the prediction into `nlu_fallback`, keeping the ranking for the suggestions."""
+        message.set(INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
+        ranking.insert(0, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence})
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

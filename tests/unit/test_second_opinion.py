@@ -1,0 +1,91 @@
+"""The second opinion on intents (bot/components/second_opinion.py) and the real-question figures."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bench.real_corpus import Item
+from bench.real_questions import outcome, summarise
+from bot.components.morphology_tokenizer import MorphologyTokenizer
+from bot.components.second_opinion import SecondOpinionClassifier
+
+EXAMPLES = {
+    "ask_budget": ["jaki budżet ma plan marketingowy", "ile pieniędzy wydać na plan sprzedaży",
+                   "budżet planu sprzedaży"],
+    "ask_team": ["kto realizuje plan sprzedaży", "który zespół wdraża plan marketingowy"],
+    "out_of_scope": ["jak napisać biznesplan krok po kroku", "szablon biznesplanu do pobrania",
+                     "prognoza sprzedaży na przyszły rok"],
+}
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return MorphologyTokenizer(MorphologyTokenizer.get_default_config())
+
+
+def tokenized(tokenizer, text, intent=None, confidence=None):
+    message = Message(data={TEXT: text})
+    message.set(TOKENS_NAMES[TEXT], tokenizer.tokenize(message, TEXT))
+    if intent:
+        message.set(INTENT, intent if confidence is None else {"name": intent, "confidence": confidence})
+        message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": confidence or 1.0}])
+    return message
+
+
+@pytest.fixture
+def trained(tokenizer, tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("second_opinion")
+    config = {**SecondOpinionClassifier.get_default_config(), "max_df": 1.0}
+    component = SecondOpinionClassifier.create(config, storage, resource, None)
+    data = TrainingData([tokenized(tokenizer, text, intent) for intent, texts in EXAMPLES.items() for text in texts])
+    component.train(data)
+    return config, storage, resource, component
+
+
+def test_an_uncertain_answer_the_neighbours_dispute_becomes_did_you_mean(tokenizer, trained):
+    *_, component = trained
+    message = tokenized(tokenizer, "jak napisać szablon biznesplanu krok po kroku", "ask_budget", 0.5)
+    component.process([message])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["nlu_fallback", "ask_budget"]
+
+
+def test_an_answer_the_neighbours_confirm_or_a_confident_one_stays(tokenizer, trained):
+    *_, component = trained
+    agreed = tokenized(tokenizer, "ile wydać na budżet planu marketingowego", "ask_budget", 0.5)
+    confident = tokenized(tokenizer, "jak napisać biznesplan dla planu marketingowego", "ask_budget", 0.95)
+    chitchat = tokenized(tokenizer, "szablon biznesplanu", "greet", 0.4)
+    component.process([agreed, confident, chitchat])
+    assert [m.get(INTENT)["name"] for m in (agreed, confident, chitchat)] == ["ask_budget", "ask_budget", "greet"]
+
+
+def test_the_index_is_persisted_with_the_model(tokenizer, trained):
+    config, storage, resource, _ = trained
+    loaded = SecondOpinionClassifier.load(config, storage, resource, None)
+    assert loaded.neighbour_vote(["kto", "realizowac", "plan", "sprzedaz"]) == "ask_team"
+    assert loaded.neighbour_vote([]) is None
+
+
+def test_real_question_outcomes_and_figures():
+    buttons = [{"text": "Czy chodziło o któryś z tych tematów?", "buttons": [{"title": "Budżet", "payload": "/ask_budget"}]},
+               {"custom": {"source": None, "fallback": True}}]
+    assert outcome(buttons) == "did_you_mean"
+    assert outcome([{"custom": {"source": {"id": "budget/sales", "section": "6"}}}]) == "answer:budget/sales"
+    assert outcome([{"custom": {"source": None, "fallback": True}}]) == "decline"
+    assert outcome([{"text": "Cześć!"}]) == "none"
+
+    def item(label):
+        return Item("questions", "pl", "t", label, "https://example.com/a", "test")
+
+    figures = summarise([item("budget/sales"), item("team/sales"), item("decline"), item("decline")],
+                        ["answer:budget/sales", "did_you_mean", "answer:budget/both", "decline"])["pl"]
+    assert figures["right_entry"] == 0.5 and figures["in_dym"] == 1
+    assert figures["oos_handled"] == 0.5 and figures["oos_wrong"] == 1
+    assert figures["dym_rate"] == 0.25
