@@ -1,0 +1,104 @@
+"""`advisor report` and `advisor review`: thin handlers, imported lazily by bot/cli.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.settings import get_settings
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _since(value: str):
+    from analytics.store import parse_since
+
+    return parse_since(value)
+
+
+def report(args: argparse.Namespace) -> int:
+    from analytics.report import build_report, public, transcripts
+    from analytics.store import StoreError
+
+    url = get_settings().tracker_store_url
+    try:
+        since = _since(args.since)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    try:
+        figures = build_report(url, since)
+        if args.format == "json":
+            text = json.dumps(public(figures), ensure_ascii=False, indent=2) + "\n"
+        else:
+            from analytics.html import render
+
+            text = render(figures, transcripts(url, figures, since))
+    except StoreError as error:
+        print(f"{_safe_url(url)}: {error}", file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}: {figures['conversations']} conversations, {figures['messages']} messages, "
+              f"{figures['unanswered_total']} not answered", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def review_export(args: argparse.Namespace) -> int:
+    from analytics.report import build_report
+    from analytics.review import worklist_yaml
+    from analytics.store import StoreError
+
+    url = get_settings().tracker_store_url
+    try:
+        figures = build_report(url, _since(args.since))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except StoreError as error:
+        print(f"{_safe_url(url)}: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(worklist_yaml(figures["unanswered"], since=args.since))
+    return 0
+
+
+def review_apply(args: argparse.Namespace) -> int:
+    from analytics.review import ReviewError, apply_review
+
+    try:
+        summary = apply_review(Path(args.file), dry_run=args.dry_run)
+    except ReviewError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} problem(s) in {args.file}: nothing was written", file=sys.stderr)
+        return 1
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
+def register(commands: "argparse._SubParsersAction") -> None:
+    """Add `report` and `review` to the `advisor` parser."""
+    report_parser = commands.add_parser("report", help="what people asked, what failed, feedback, plan building")
+    report_parser.add_argument("--since", default="30d", help="30d (default), 12h, 2w, a date (2026-11-01) or all")
+    report_parser.add_argument("--format", choices=("html", "json"), default="html", help="html (default) or json")
+    report_parser.add_argument("--out", help="write to this file (default: standard output)")
+    report_parser.set_defaults(handler=report)
+
+    review = commands.add_parser("review", help="turn declined and did-you-mean questions into training data")
+    review_commands = review.add_subparsers(dest="review_command", required=True)
+    export = review_commands.add_parser("export", help="print the failed questions, grouped, as a YAML worklist")
+    export.add_argument("--since", default="30d", help="30d (default), 12h, 2w, a date (2026-11-01) or all")
+    export.set_defaults(handler=review_export)
+    apply = review_commands.add_parser("apply", help="add the labelled questions to data/nlu/<lang>/ (all or nothing)")
+    apply.add_argument("file", help="the filled-in worklist")
+    apply.add_argument("--dry-run", action="store_true", help="validate and show what would be added, write nothing")
+    apply.set_defaults(handler=review_apply)
