@@ -9,8 +9,10 @@ docs/report.png.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SessionStarted, SlotSet, UserUttered
@@ -189,13 +191,14 @@ def save_scripts(url: str, scripts: Iterable[Script]) -> None:
     parsed = make_url(url)
     store = SQLTrackerStore(dialect=parsed.drivername, host=parsed.host, port=parsed.port, db=parsed.database,
                             username=parsed.username, password=parsed.password)
-    loop = asyncio.new_event_loop()
-    try:
+    async def save_all() -> None:
         for script in scripts:
-            tracker = DialogueStateTracker.from_events(script.sender, script.events, [])
-            loop.run_until_complete(store.save(tracker))
+            await store.save(DialogueStateTracker.from_events(script.sender, script.events, []))
+
+    try:  # in a thread of its own: the caller may be inside an event loop (Playwright's)
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            executor.submit(asyncio.run, save_all()).result()
     finally:
-        loop.close()
         store.engine.dispose()
 
 
@@ -210,6 +213,37 @@ def event_rows(sender: str, events: Iterable[Event]) -> List[Dict[str, Any]]:
             "action_name": data.get("name"), "data": json.dumps(data),
         })
     return rows
+
+
+# -- the scripted set the report tests check figure by figure ---------------------------------
+DAY1 = datetime(2026, 11, 28, 9, tzinfo=timezone.utc).timestamp()
+DAY2 = DAY1 + 86400
+DAY3 = DAY2 + 86400
+AFTERNOON = 5 * 3600
+
+
+def scripted() -> List[Script]:
+    """Six conversations over three days, two languages; tests/integration/test_report.py
+    lists the figures they give, worked out by hand."""
+    a = Script("rest:anna", DAY1, "pl")
+    a.ask("jaki budżet ma plan marketingowy?", "budget/marketing").vote("budget/marketing", "down", "brak liczb")
+    a.decline("jak upiec chleb?").did_you_mean("plan")
+    b = Script("rest:bob", DAY1 + AFTERNOON, "en")
+    b.ask("Who carries out the marketing plan?", "team/marketing").vote("team/marketing", "up")
+    b.decline("what's the weather in Paris?")
+    c = Script("intranet:42", DAY2, "pl")
+    c.chitchat("cześć").decline("Jak upiec chleba").ask("kto realizuje plan sprzedaży?", "team/sales")
+    c.plan(["sales", "unclear", "marketing"], draft=True, saved=True, export=True)
+    d = Script("rest:dora", DAY2 + AFTERNOON, "en")
+    d.plan(["both"], draft=False).not_understood("hmm")
+    e = Script("rest:eve", DAY3, "en")
+    e.did_you_mean("What is the weather in Paris").ask("Who carries out the marketing plan?", "team/marketing")
+    e.vote("team/marketing", "down", "too vague").vote("budget/marketing", "down")
+    f = Script("rest:fay", DAY3 + AFTERNOON, "pl")
+    f.plan(["marketing"], draft=True, saved=False).plan([], draft=False)
+    f.user('/feedback{"source": "team/sales"}', "feedback", entities=[{"entity": "source", "value": "team/sales"}])
+    f.listen()
+    return [a, b, c, d, e, f]
 
 
 # -- a large, varied store (benchmark, screenshot) --------------------------------------------

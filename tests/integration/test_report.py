@@ -7,42 +7,14 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from analytics.figures import conversation_ref
 from analytics.report import build_report, public
-from tests.report_support import Script, save_scripts
+from tests.report_support import DAY2, save_scripts, scripted
 from tests.support import PROJECT_DIR, temporary_postgres_database
-
-DAY1 = datetime(2026, 11, 28, 9, tzinfo=timezone.utc).timestamp()
-DAY2 = DAY1 + 86400
-DAY3 = DAY2 + 86400
-AFTERNOON = 5 * 3600
-
-
-def scripted():
-    a = Script("rest:anna", DAY1, "pl")
-    a.ask("jaki budżet ma plan marketingowy?", "budget/marketing").vote("budget/marketing", "down", "brak liczb")
-    a.decline("jak upiec chleb?").did_you_mean("plan")
-    b = Script("rest:bob", DAY1 + AFTERNOON, "en")
-    b.ask("Who carries out the marketing plan?", "team/marketing").vote("team/marketing", "up")
-    b.decline("what's the weather in Paris?")
-    c = Script("intranet:42", DAY2, "pl")
-    c.chitchat("cześć").decline("Jak upiec chleba").ask("kto realizuje plan sprzedaży?", "team/sales")
-    c.plan(["sales", "unclear", "marketing"], draft=True, saved=True, export=True)
-    d = Script("rest:dora", DAY2 + AFTERNOON, "en")
-    d.plan(["both"], draft=False).not_understood("hmm")
-    e = Script("rest:eve", DAY3, "en")
-    e.did_you_mean("What is the weather in Paris").ask("Who carries out the marketing plan?", "team/marketing")
-    e.vote("team/marketing", "down", "too vague").vote("budget/marketing", "down")
-    f = Script("rest:fay", DAY3 + AFTERNOON, "pl")
-    f.plan(["marketing"], draft=True, saved=False).plan([], draft=False)
-    f.user('/feedback{"source": "team/sales"}', "feedback", entities=[{"entity": "source", "value": "team/sales"}])
-    f.listen()
-    return [a, b, c, d, e, f]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
