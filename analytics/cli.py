@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.settings import get_settings
+from bot.settings import PROJECT_DIR, get_settings
 
 
 def _safe_url(url: str) -> str:
@@ -74,7 +74,7 @@ def review_apply(args: argparse.Namespace) -> int:
     from analytics.review import ReviewError, apply_review
 
     try:
-        summary = apply_review(Path(args.file), dry_run=args.dry_run)
+        summary = apply_review(Path(args.file), nlu_dir=Path(args.nlu_dir), dry_run=args.dry_run)
     except ReviewError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -101,4 +101,6 @@ def register(commands: "argparse._SubParsersAction") -> None:
     apply = review_commands.add_parser("apply", help="add the labelled questions to data/nlu/<lang>/ (all or nothing)")
     apply.add_argument("file", help="the filled-in worklist")
     apply.add_argument("--dry-run", action="store_true", help="validate and show what would be added, write nothing")
+    apply.add_argument("--nlu-dir", default=str(PROJECT_DIR / "data" / "nlu"),
+                       help="the NLU training data folder with pl/ and en/ (default: data/nlu)")
     apply.set_defaults(handler=review_apply)
