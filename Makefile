@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help install kb train run actions chat test test-fast bench validate clean
+.PHONY: help install kb train run actions chat test test-fast bench validate clean report markers
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,16 @@ test-fast: $(STAMP) ## unit tests only
 
 bench: train ## accuracy, latency, throughput, memory and training time against the Rasa default pipeline
 	$(BIN)/python -m bench.run
+
+report: $(STAMP) ## the content owners' report of the last 30 days (TRACKER_STORE_URL) into results/report.html
+	@mkdir -p results
+	$(BIN)/advisor report --since $${SINCE:-30d} --out results/report.html
+
+markers: $(STAMP) ## Rasa's conversation markers (markers.yml) over the tracker store into results/markers/
+	@mkdir -p results/markers
+	ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:$(ACTIONS_PORT)/webhook} $(BIN)/rasa evaluate markers all \
+	  --config markers.yml --domain bot/domain --endpoints bot/endpoints.yml \
+	  --stats-file-prefix results/markers/stats results/markers/markers.csv
 
 clean: ## remove the trained model and local databases (keeps .venv)
 	rm -rf $(MODEL_DIR) var results .rasa
