@@ -69,7 +69,7 @@ def horizontal(labels: Sequence[str], values: Sequence[float], name: str, color:
 
 
 def languages(by_language: Dict[str, Dict[str, int]], names: Dict[str, str]) -> str:
-    fig, ax = plt.subplots(figsize=(8, 0.6 * max(len(by_language), 2) + 1.0))
+    fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(by_language), 2) + 0.7))
     langs = list(by_language)
     left = [0] * len(langs)
     positions = list(range(len(langs)))[::-1]
