@@ -56,12 +56,13 @@ def conversations(tmp_path_factory) -> Iterator[Dict[str, Any]]:
 
 def outcome(messages: List[Dict[str, Any]]) -> str:
     customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
-    if any(m.get("buttons") for m in messages):
-        return "did_you_mean"
+    fallback = any(c.get("fallback") for c in customs)
+    if any(m.get("buttons") for m in messages) and fallback:
+        return "did_you_mean"  # topics offered (a plan form's clarifying question has buttons too, no fallback)
     drafting = any("plan" in c for c in customs)  # a draft cites sources, but answers no question
     if any(isinstance(c.get("source"), dict) for c in customs) and not drafting:
         return "answered"
-    if any(c.get("fallback") for c in customs):
+    if fallback:
         return "declined"
     return "other"
 
