@@ -17,6 +17,8 @@ COUNT = {"pl": "times · razy", "en": "times"}
 OUTCOME = {"pl": "reply · odpowiedź", "en": "reply"}
 LAST = {"pl": "last asked · ostatnio", "en": "last asked"}
 CONVERSATIONS = {"pl": "conversations · rozmowy", "en": "conversations"}
+MAX_GROUPS = 150
+"""Failed-question groups listed per language (newest first); `advisor review export` has all."""
 FUNNEL = (("started", "started"), ("first_goal", "first goal"), ("drafted", "draft"), ("saved", "saved"), ("exported", "exported"))
 
 
@@ -35,15 +37,20 @@ def render(report: Dict[str, Any], transcripts: Dict[str, List[Dict[str, Any]]])
                                     "funnel", charts.COLORS["funnel"], "plan buildings"),
     }
     by_language: Dict[str, List[Dict[str, Any]]] = {}
+    hidden: Dict[str, int] = {}
     for group in report["unanswered"]:
-        by_language.setdefault(group["language"], []).append(group)
+        listed = by_language.setdefault(group["language"], [])
+        if len(listed) < MAX_GROUPS:
+            listed.append(group)
+        else:
+            hidden[group["language"]] = hidden.get(group["language"], 0) + 1
     for messages in transcripts.values():
         for message in messages:
             message["when"] = datetime.fromtimestamp(message["time"], timezone.utc).strftime("%Y-%m-%d %H:%M")
     names = {lang: NAMES.get(lang, lang) for lang in by_language}
     return _environment().get_template("report.html").render(
         r=report, charts=drawn, unanswered=sorted(by_language.items(), key=lambda item: item[0] != "pl"),
-        transcripts=transcripts, names=names, question_label=_labels(QUESTION, by_language),
+        transcripts=transcripts, names=names, hidden=hidden, question_label=_labels(QUESTION, by_language),
         count_label=_labels(COUNT, by_language), outcome_label=_labels(OUTCOME, by_language),
         last_label=_labels(LAST, by_language), conversations_label=_labels(CONVERSATIONS, by_language),
         max_transcripts=MAX_TRANSCRIPTS, max_messages=MAX_TRANSCRIPT_MESSAGES,

@@ -13,9 +13,7 @@ MAX_TRANSCRIPT_MESSAGES = 200
 
 def build_report(url: str, since: Optional[float] = None, lemmas: Any = None) -> Dict[str, Any]:
     if lemmas is None:
-        from language.lemmatizer import get_lemmatizer
-
-        lemmas = get_lemmatizer().lemmas
+        lemmas = _project_lemmas
     engine = engine_for(url)
     try:
         builder = ReportBuilder(lemmas).add_all(read_events(engine, since))
@@ -24,6 +22,13 @@ def build_report(url: str, since: Optional[float] = None, lemmas: Any = None) ->
     finally:
         engine.dispose()
     return report
+
+
+def _project_lemmas(text: str, lang: str) -> List[str]:
+    """The project's lemmatiser (Morfeusz 2 / spaCy lookups), loaded only when a question needs it."""
+    from language.lemmatizer import get_lemmatizer
+
+    return get_lemmatizer().lemmas(text, lang)
 
 
 def transcripts(url: str, report: Dict[str, Any], since: Optional[float] = None) -> Dict[str, List[Dict[str, Any]]]:
@@ -64,7 +69,7 @@ def _describes(custom: Any) -> Optional[str]:
     if isinstance(source, dict) and source.get("id"):
         return f"answer {source['id']}"
     if custom.get("fallback"):
-        return "declined"
+        return "not answered (fallback payload)"
     if isinstance(custom.get("classification"), dict):
         return f"goal classified: {custom['classification'].get('plan')}"
     if isinstance(custom.get("export"), dict):
