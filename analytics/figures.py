@@ -89,6 +89,8 @@ class _Conversation:
     """The language of the latest question (a vote's own text says little about it)."""
     answered_by: Dict[str, str] = field(default_factory=dict)
     """The latest question each answer id answered in this conversation."""
+    offered: Optional[Asked] = None
+    """The question of a did-you-mean turn just before: a button press answers it."""
 
 
 def _counts() -> Dict[str, int]:
@@ -114,6 +116,7 @@ class ReportBuilder:
         self.up = self.down = 0
         self.attempts: List[_Attempt] = []
         self.classified = self.unclear = 0
+        self.accepted = 0
         self.first: Optional[float] = None
         self.last: Optional[float] = None
 
@@ -198,6 +201,13 @@ class ReportBuilder:
         self.day_senders[day].add(sender_id)
         self.language_senders[lang].add(sender_id)
         outcome = turn.outcome
+        offered, conversation.offered = conversation.offered, None
+        question = turn.text
+        if offered is not None and outcome == "answered" and turn.text.startswith("/"):
+            # a did-you-mean button (its payload is the message): the answer is to the question asked
+            offered.accepted = True
+            self.accepted += 1
+            question = offered.text
         for counts in (self.totals, self.by_language[lang], self.day_language[day][lang]):
             counts["messages"] += 1
             if outcome:
@@ -205,9 +215,11 @@ class ReportBuilder:
         if outcome == "answered":
             source = turn.sources[0]
             self.topics[source] += 1
-            conversation.answered_by[source] = turn.text
+            conversation.answered_by[source] = question
         elif outcome in ("declined", "did_you_mean"):
-            self.failed.append(Asked(turn.text, lang, turn.timestamp, conversation_ref(sender_id), outcome))
+            asked = Asked(turn.text, lang, turn.timestamp, conversation_ref(sender_id), outcome)
+            self.failed.append(asked)
+            conversation.offered = asked if outcome == "did_you_mean" else None
 
     def _vote(self, vote: Dict[str, Any], lang: Optional[str], timestamp: float, conversation: _Conversation) -> None:
         source, value = vote["source"], vote["value"]
@@ -260,6 +272,7 @@ class ReportBuilder:
             "conversations": len(self.senders),
             **self.totals,
             "unanswered_total": self.totals["declined"] + self.totals["did_you_mean"],
+            "did_you_mean_accepted": self.accepted,
             "languages": {
                 lang: {"conversations": len(self.language_senders[lang]), **counts}
                 for lang, counts in sorted(self.by_language.items())
@@ -288,6 +301,7 @@ def _group_json(group: Group) -> Dict[str, Any]:
         "language": group.language,
         "declined": group.kinds.get("declined", 0),
         "did_you_mean": group.kinds.get("did_you_mean", 0),
+        "accepted": group.accepted,
         "last_seen": iso(group.last_seen),
         "wordings": [{"text": t, "count": c} for t, c in sorted(group.wordings.items(), key=lambda i: (-i[1], -group.latest[i[0]]))],
         "conversations": group.newest_conversations(),

@@ -38,6 +38,8 @@ class Asked:
     timestamp: float
     conversation: str
     kind: str  # "declined" | "did_you_mean"
+    accepted: bool = False
+    """A did-you-mean whose offered topic the person then chose (and got an answer)."""
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Group:
     wordings: Counter = field(default_factory=Counter)
     latest: Dict[str, float] = field(default_factory=dict)
     kinds: Counter = field(default_factory=Counter)
+    items: List[Asked] = field(default_factory=list)
     conversations: Dict[str, float] = field(default_factory=dict)
     last_seen: float = 0.0
 
@@ -63,8 +66,13 @@ class Group:
         self.wordings[wording] += 1
         self.latest[wording] = max(self.latest.get(wording, 0.0), asked.timestamp)
         self.kinds[asked.kind] += 1
+        self.items.append(asked)
         self.conversations[asked.conversation] = max(self.conversations.get(asked.conversation, 0.0), asked.timestamp)
         self.last_seen = max(self.last_seen, asked.timestamp)
+
+    @property
+    def accepted(self) -> int:
+        return sum(item.accepted for item in self.items)
 
     def newest_conversations(self, limit: Optional[int] = None) -> List[str]:
         ordered = sorted(self.conversations, key=lambda c: -self.conversations[c])

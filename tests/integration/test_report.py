@@ -38,6 +38,7 @@ def test_every_figure(tracker_url: str) -> None:
     assert report["conversations"] == 6
     assert (report["messages"], report["answered"], report["did_you_mean"], report["declined"]) == (31, 4, 2, 4)
     assert report["unanswered_total"] == 6
+    assert report["did_you_mean_accepted"] == 0  # nobody chose an offered topic
     assert report["languages"] == {
         "en": {"conversations": 3, "messages": 8, "answered": 2, "did_you_mean": 1, "declined": 2},
         "pl": {"conversations": 3, "messages": 23, "answered": 2, "did_you_mean": 1, "declined": 2},
@@ -63,6 +64,7 @@ def test_every_figure(tracker_url: str) -> None:
         ("Jak upiec chleba", 2, "pl", 2, 0),
         ("plan", 1, "pl", 0, 1),
     ]
+    assert [u["accepted"] for u in report["unanswered"]] == [0, 0, 0, 0]
     assert report["unanswered"][2]["conversations"] == [ref("intranet:42"), ref("rest:anna")]
     assert {w["text"] for w in report["unanswered"][0]["wordings"]} == {
         "What is the weather in Paris", "what's the weather in Paris?"}

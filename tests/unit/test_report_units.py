@@ -64,3 +64,20 @@ def test_a_did_you_mean_turn_is_not_also_a_decline_and_a_draft_is_not_an_answer(
     result = builder.result()
     assert (result["did_you_mean"], result["declined"], result["answered"]) == (1, 0, 0)
     assert result["plans"]["drafted"] == 1 and result["topics"] == []
+
+
+def test_a_chosen_did_you_mean_topic_answers_the_question_asked() -> None:
+    from analytics.store import StoredEvent
+
+    script = Script("s", 1_796_000_000.0, "pl").did_you_mean("budżet?", suggestions=("budget",))
+    script.ask('/ask_budget{"aspect":"budget","plan":"both"}', "budget/both").vote("budget/both", "down", "za mało")
+    script.did_you_mean("hmm").ask("kto realizuje plan sprzedaży?", "team/sales")  # typed, not a button
+    builder = ReportBuilder(lambda text, lang: text.lower().split())
+    for event in script.events:
+        data = event.as_dict()
+        builder.add(StoredEvent(0, "s", event.type_name, data.get("timestamp") or 0.0, data.get("name"),
+                                {} if event.type_name == "action" else data))
+    result = builder.result()
+    assert (result["did_you_mean"], result["answered"], result["did_you_mean_accepted"]) == (2, 2, 1)
+    assert {g["text"]: g["accepted"] for g in result["unanswered"]} == {"budżet?": 1, "hmm": 0}
+    assert result["feedback"]["by_answer"]["budget/both"]["questions"] == [{"text": "budżet?", "count": 1}]
