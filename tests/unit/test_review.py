@@ -23,9 +23,14 @@ ADVISOR = str(Path(sys.executable).parent / "advisor")
 
 @pytest.fixture
 def nlu_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "nlu"
-    shutil.copytree(PROJECT_DIR / "data" / "nlu", target)
-    return target
+    """data/nlu of a copy of the project's training data (with its domain, config and actions,
+    so Rasa's validator can check the copy)."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR / "data", project / "data")
+    shutil.copytree(PROJECT_DIR / "bot" / "domain", project / "bot" / "domain")
+    shutil.copy(PROJECT_DIR / "bot" / "config.yml", project / "bot" / "config.yml")
+    shutil.copytree(PROJECT_DIR / "actions", project / "actions")
+    return project / "data" / "nlu"
 
 
 def digest(folder: Path) -> Dict[str, str]:
@@ -80,6 +85,11 @@ def test_round_trip_through_the_cli(tmp_path: Path, nlu_dir: Path) -> None:
     original = (PROJECT_DIR / "data" / "nlu" / "pl" / "kb_questions.yml").read_text(encoding="utf-8").splitlines()
     changed = (nlu_dir / "pl" / "kb_questions.yml").read_text(encoding="utf-8").splitlines()
     assert len(changed) == len(original) + 1 and [line for line in changed if line not in original] == ["      - plan"]
+
+    # Rasa's validator (`advisor data validate`) accepts the new training data
+    from bot.data_check import check_project
+
+    assert check_project(nlu_dir.parent.parent) == []
 
     # applying the same worklist again adds nothing: every question is already there
     again = apply_review(review, nlu_dir=nlu_dir)
