@@ -56,7 +56,11 @@ def report(args: argparse.Namespace) -> int:
         print(f"{_safe_url(url)}: {error}", file=sys.stderr)
         return 1
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as error:
+            print(f"cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+            return 2
         print(f"wrote {args.out}: {figures['conversations']} conversations, {figures['messages']} messages, "
               f"{figures['unanswered_total']} not answered", file=sys.stderr)
     else:
@@ -70,24 +74,38 @@ def review_export(args: argparse.Namespace) -> int:
     from analytics.review import worklist_yaml
     from analytics.store import StoreError
 
+    from knowledge.loader import ContentError
+
     url = get_settings().tracker_store_url
     try:
-        figures = build_report(url, _since(args.since))
+        since = _since(args.since)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    try:
+        figures = build_report(url, since)
+        text = worklist_yaml(figures["unanswered"], since=args.since)
     except StoreError as error:
         print(f"{_safe_url(url)}: {error}", file=sys.stderr)
         return 1
-    sys.stdout.write(worklist_yaml(figures["unanswered"], since=args.since))
+    except ContentError as error:
+        print("\n".join(error.problems) + "\nthe knowledge base content is not valid: run `advisor kb validate`",
+              file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
     return 0
 
 
 def review_apply(args: argparse.Namespace) -> int:
     from analytics.review import ReviewError, apply_review
+    from knowledge.loader import ContentError
 
     try:
         summary = apply_review(Path(args.file), nlu_dir=Path(args.nlu_dir), dry_run=args.dry_run)
+    except ContentError as error:
+        print("\n".join(error.problems) + "\nthe knowledge base content is not valid: run `advisor kb validate`",
+              file=sys.stderr)
+        return 1
     except ReviewError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
