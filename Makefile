@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help install kb train run actions chat test test-fast bench validate clean report markers
+.PHONY: help install kb train run actions chat test test-fast bench validate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,7 @@ test-fast: $(STAMP) ## unit tests only
 bench: train ## accuracy, latency, throughput, memory and training time against the Rasa default pipeline
 	$(BIN)/python -m bench.run
 
+.PHONY: report markers
 report: $(STAMP) ## the content owners' report of the last 30 days (TRACKER_STORE_URL) into results/report.html
 	@mkdir -p results
 	$(BIN)/advisor report --since $${SINCE:-30d} --out results/report.html
