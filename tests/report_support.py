@@ -279,6 +279,8 @@ def generated_scripts(target_events: int, days: int = 30, end: float = 1_796_000
                 script.decline(rng.choice(failed))
             elif roll < 0.8:
                 script.did_you_mean(rng.choice(failed))
+                if rng.random() < 0.4:  # the person chooses the offered topic (its button payload)
+                    script.ask('/ask_definition{"aspect":"definition","plan":"both"}', "definition/both")
             elif roll < 0.9:
                 script.chitchat("cześć" if lang == "pl" else "hi")
             else:
