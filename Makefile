@@ -82,5 +82,16 @@ test-fast: $(STAMP) ## unit tests only
 bench: train ## accuracy, latency, throughput, memory and training time against the Rasa default pipeline
 	$(BIN)/python -m bench.run
 
+.PHONY: report markers
+report: $(STAMP) ## the content owners' report of the last 30 days (TRACKER_STORE_URL) into results/report.html
+	@mkdir -p results
+	$(BIN)/advisor report --since $${SINCE:-30d} --out results/report.html
+
+markers: $(STAMP) ## Rasa's conversation markers (markers.yml) over the tracker store into results/markers/
+	@mkdir -p results/markers
+	ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:$(ACTIONS_PORT)/webhook} $(BIN)/rasa evaluate markers all \
+	  --config markers.yml --domain bot/domain --endpoints bot/endpoints.yml \
+	  --stats-file-prefix results/markers/stats results/markers/markers.csv
+
 clean: ## remove the trained model and local databases (keeps .venv)
 	rm -rf $(MODEL_DIR) var results .rasa

@@ -271,6 +271,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--skip-deployments", action="store_true", help="do not run bench/load.py's deployments")
     parser.add_argument("--conversation-turns", type=int, default=400,
                         help="turns of bench/conversation_length.py's long conversation (0: skip it)")
+    parser.add_argument("--report-events", type=int, default=100_000,
+                        help="events of bench/report_bench.py's generated tracker store (0: skip it)")
     args = parser.parse_args(argv)
 
     results: Dict[str, Any] = {"settings": vars(args), "assistants": {}}
@@ -299,6 +301,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.conversation_turns:  # latency against conversation length, advisor against stock Rasa
             from bench.conversation_length import measure as conversation_length
             results["conversation_length"] = conversation_length(work / "length", args.conversation_turns)
+        if args.report_events:  # `advisor report` on a generated tracker store, SQLite and PostgreSQL
+            from bench.report_bench import measure as report_bench
+            results["report"] = report_bench(work / "report", args.report_events)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -321,6 +326,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if results.get("conversation_length"):
         from bench.conversation_length import report as conversation_length_report
         print("\n" + conversation_length_report(results["conversation_length"]))
+    if results.get("report"):
+        from bench.report_bench import report as report_bench_table
+        print("\n" + report_bench_table(results["report"]))
     print(f"\nFull results (with every miss): {RESULTS_DIR / 'latest.json'}")
     return 0
 

@@ -249,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("id", help="the plan id shown in chat when the plan was saved")
     export.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
     export.set_defaults(handler=_plan_export)
+
+    from analytics.cli import register as register_analytics  # argparse only; its work is imported lazily
+
+    register_analytics(commands)
     return parser
 
 

@@ -1,0 +1,83 @@
+"""The report's small parts: `--since` parsing, lemma grouping, turn outcomes and votes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from analytics.figures import ReportBuilder, _vote
+from analytics.grouping import Asked, group_key, group_questions
+from analytics.store import parse_since
+from language.lemmatizer import get_lemmatizer
+from tests.report_support import Script
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
+
+
+def test_since() -> None:
+    assert parse_since("30d", NOW) == datetime(2026, 11, 1, 12, tzinfo=timezone.utc).timestamp()
+    assert parse_since("12h", NOW) == datetime(2026, 12, 1, 0, tzinfo=timezone.utc).timestamp()
+    assert parse_since("2w", NOW) == datetime(2026, 11, 17, 12, tzinfo=timezone.utc).timestamp()
+    assert parse_since("2026-11-01", NOW) == datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp()
+    assert parse_since("all", NOW) is None and parse_since(None, NOW) is None
+    with pytest.raises(ValueError, match="30d"):
+        parse_since("last week", NOW)
+
+
+def test_grouping_by_lemmas() -> None:
+    lemmas = get_lemmatizer().lemmas
+    assert group_key("Jak upiec chleb?", "pl", lemmas) == group_key("jak upiec CHLEBA", "pl", lemmas)
+    assert group_key("jak upiec chleb?", "pl", lemmas) != group_key("jak upiec ciasto?", "pl", lemmas)
+    assert group_key("What is the weather in Paris?", "en", lemmas) == group_key("whats the weather in paris", "en", lemmas)
+    assert group_key("plan", "pl", lemmas) != group_key("plan", "en", lemmas)  # languages never mix
+    groups = group_questions([
+        Asked("jak upiec chleb?", "pl", 10.0, "c1", "declined"),
+        Asked("hmm", "pl", 30.0, "c2", "declined"),
+        Asked("Jak upiec chleba", "pl", 20.0, "c3", "did_you_mean"),
+        Asked("Jak upiec chleba", "pl", 25.0, "c3", "did_you_mean"),
+    ], lemmas)
+    assert [(g.text, g.count) for g in groups] == [("hmm", 1), ("Jak upiec chleba", 3)]
+    assert groups[1].newest_conversations() == ["c3", "c1"] and dict(groups[1].kinds) == {"declined": 1, "did_you_mean": 2}
+
+
+def test_votes_from_the_intent_or_the_payload_text() -> None:
+    parse = {"intent": {"name": "feedback"}, "entities": [
+        {"entity": "source", "value": "team/sales"}, {"entity": "value", "value": "down"},
+        {"entity": "comment", "value": "  za ogólnie "}]}
+    assert _vote(parse, "") == {"source": "team/sales", "value": "down", "comment": "za ogólnie"}
+    assert _vote({"intent": {"name": "out_of_scope"}}, '/feedback{"source": "faq/x", "value": "up"}') == {
+        "source": "faq/x", "value": "up", "comment": None}
+    assert _vote({"intent": {"name": "feedback"}, "entities": [{"entity": "value", "value": "meh"}]}, "") is None
+    assert _vote({"intent": {"name": "out_of_scope"}}, "/feedback{not json") is None
+
+
+def test_a_did_you_mean_turn_is_not_also_a_decline_and_a_draft_is_not_an_answer() -> None:
+    script = Script("s", 1_796_000_000.0, "pl").did_you_mean("plan").plan(["sales"], draft=True)
+    builder = ReportBuilder(lambda text, lang: text.lower().split())
+    for event in script.events:
+        from analytics.store import StoredEvent
+
+        data = event.as_dict()
+        builder.add(StoredEvent(0, "s", event.type_name, data.get("timestamp") or 0.0, data.get("name"),
+                                {} if event.type_name == "action" else data))
+    result = builder.result()
+    assert (result["did_you_mean"], result["declined"], result["answered"]) == (1, 0, 0)
+    assert result["plans"]["drafted"] == 1 and result["topics"] == []
+
+
+def test_a_chosen_did_you_mean_topic_answers_the_question_asked() -> None:
+    from analytics.store import StoredEvent
+
+    script = Script("s", 1_796_000_000.0, "pl").did_you_mean("budżet?", suggestions=("budget",))
+    script.ask('/ask_budget{"aspect":"budget","plan":"both"}', "budget/both").vote("budget/both", "down", "za mało")
+    script.did_you_mean("hmm").ask("kto realizuje plan sprzedaży?", "team/sales")  # typed, not a button
+    builder = ReportBuilder(lambda text, lang: text.lower().split())
+    for event in script.events:
+        data = event.as_dict()
+        builder.add(StoredEvent(0, "s", event.type_name, data.get("timestamp") or 0.0, data.get("name"),
+                                {} if event.type_name == "action" else data))
+    result = builder.result()
+    assert (result["did_you_mean"], result["answered"], result["did_you_mean_accepted"]) == (2, 2, 1)
+    assert {g["text"]: g["accepted"] for g in result["unanswered"]} == {"budżet?": 1, "hmm": 0}
+    assert result["feedback"]["by_answer"]["budget/both"]["questions"] == [{"text": "budżet?", "count": 1}]
