@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import conversation
+from actions import conversation, handoff
 from actions.knowledge_base import get_repository
 
 FOLLOW_UP_INTENT = "follow_up"
@@ -92,6 +92,7 @@ class ActionAnswerQuestion(Action):
                 )
                 if aspect is None:
                     dispatcher.utter_message(response="utter_default")
+                    handoff.after_decline(dispatcher, tracker)
                     return []
                 answer = repository.answer(aspect, plan, lang)
                 events = [SlotSet("aspect", aspect), SlotSet("plan", plan)]
@@ -100,6 +101,7 @@ class ActionAnswerQuestion(Action):
             return []
         if answer is None:
             dispatcher.utter_message(response="utter_default")
+            handoff.after_decline(dispatcher, tracker)
             return []
         dispatcher.utter_message(text=answer.text)
         dispatcher.utter_message(json_message=conversation.source_payload(answer.source, lang))

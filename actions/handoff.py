@@ -9,6 +9,9 @@ true}`, ARCHITECTURE.md "Contracts"): an off-topic question declined, a message 
 (did-you-mean or "I didn't get that"). A vote on an answer (intent `feedback`) is neither a
 decline nor an answer: it is skipped when counting. A turn that already offered the hand-off
 starts the count again, so the offer does not repeat on every later decline.
+
+A hand-off on request is not answered from the guide either: it sends the fallback payload with
+`"handoff": true`. The offer after two declines adds no payload (the decline has sent one).
 """
 
 from __future__ import annotations
@@ -103,5 +106,9 @@ class ActionOfferHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        offer_contact(dispatcher, conversation.language(tracker), "utter_handoff")
+        lang = conversation.language(tracker)
+        offer_contact(dispatcher, lang, "utter_handoff")
+        # not answered from the guide: the fallback payload (ARCHITECTURE.md "Contracts"), marked
+        # as a hand-off so that a report can tell it from a decline
+        dispatcher.utter_message(json_message={**conversation.source_payload(None, lang), "handoff": True})
         return []

@@ -132,6 +132,7 @@ def test_a_vote_during_plan_building_keeps_the_form_and_is_no_answer(assistant):
 def test_asking_for_a_person_without_a_contact_says_none_is_configured(assistant, lang):
     reply = assistant.say(f"human-none-{lang}", ASK_HUMAN[lang])
     assert UNCONFIGURED[lang] in text_of(reply), reply
+    assert custom_of(reply) == {"source": None, "fallback": True, "handoff": True, "language": lang}
     assert "@" not in text_of(reply) and "http" not in text_of(reply)
 
 
@@ -142,7 +143,7 @@ def test_two_declines_in_a_row_offer_a_person(assistant, lang):
     assert custom_of(first)["fallback"] is True and not offers_a_person(first)
     assert is_thanks(assistant.say(sender, vote("faq/difference_sales_marketing", "down")), lang)  # not a turn
     second = assistant.say(sender, OFF_TOPIC_2[lang])
-    assert custom_of(second)["fallback"] is True
+    assert custom_of(second) == {"source": None, "fallback": True, "language": lang}  # one payload, the decline's
     assert UNCONFIGURED[lang] in text_of(second), second
     third = assistant.say(sender, OFF_TOPIC[lang])  # the offer was made: counting starts again
     assert not offers_a_person(third)

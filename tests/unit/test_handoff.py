@@ -101,14 +101,35 @@ async def test_decline_offers_a_person_on_the_second_in_a_row(monkeypatch):
 
 async def test_asking_for_a_person_shows_the_address_and_links_it(monkeypatch):
     monkeypatch.setenv("ADVISOR_CONTACT", "pl=zespol@firma.example")
-    [message] = await run(ActionOfferHandoff(), [user("ask_human")])
+    [message, payload] = await run(ActionOfferHandoff(), [user("ask_human")])
     assert message["response"] == "utter_handoff"
     assert (message["contact"], message["contact_link"]) == ("zespol@firma.example", "mailto:zespol@firma.example")
-    [message] = await run(ActionOfferHandoff(), [user("ask_human")], "en")  # no English contact
+    assert payload["custom"] == {"source": None, "fallback": True, "handoff": True, "language": "pl"}
+    [message, payload] = await run(ActionOfferHandoff(), [user("ask_human")], "en")  # no English contact
     assert message["response"] == "utter_handoff_unconfigured"
+    assert payload["custom"]["language"] == "en"
 
 
 async def test_without_a_contact_the_assistant_says_none_is_configured(monkeypatch):
     monkeypatch.delenv("ADVISOR_CONTACT", raising=False)
-    [message] = await run(ActionOfferHandoff(), [user("ask_human")])
+    [message, _] = await run(ActionOfferHandoff(), [user("ask_human")])
     assert message["response"] == "utter_handoff_unconfigured" and "contact" not in message
+
+
+async def test_not_understood_twice_in_a_row_offers_a_person(loaded_kb, monkeypatch):
+    from actions.answer_question import ActionAnswerQuestion
+    from actions.did_you_mean import ActionDidYouMean
+
+    monkeypatch.delenv("ADVISOR_CONTACT", raising=False)
+    not_understood = {"event": "user", "text": "xyz", "parse_data": {
+        "text": "xyz", "intent": {"name": "nlu_fallback", "confidence": 0.2},
+        "intent_ranking": [{"name": "greet", "confidence": 0.3}], "entities": []}}
+    first = await run(ActionDidYouMean(), [not_understood])
+    assert [m["response"] for m in first] == ["utter_default"]
+    second = await run(ActionDidYouMean(), declined_turn() + vote_turn() + [not_understood])
+    assert [m["response"] for m in second] == ["utter_default", "utter_handoff_unconfigured"]
+    # a question with no topic the assistant could find counts as well
+    no_topic = {"event": "user", "text": "a to?", "parse_data": {
+        "text": "a to?", "intent": {"name": "follow_up", "confidence": 0.9}, "entities": []}}
+    third = await run(ActionAnswerQuestion(), declined_turn() + [no_topic])
+    assert [m["response"] for m in third] == ["utter_default", "utter_handoff_unconfigured"]
