@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import conversation
+from actions import conversation, handoff
 from actions.knowledge_base import get_repository
 from knowledge.repository import KnowledgeBaseEmpty
 
@@ -93,6 +93,7 @@ class ActionAnswerQuestion(Action):
                 )
                 if aspect is None:
                     dispatcher.utter_message(response="utter_default")
+                    handoff.after_decline(dispatcher, tracker)
                     return []
                 answer = repository.answer(aspect, plan, lang)
                 events = [SlotSet("aspect", aspect), SlotSet("plan", plan)]
@@ -103,6 +104,7 @@ class ActionAnswerQuestion(Action):
             return []
         if answer is None:
             dispatcher.utter_message(response="utter_default")
+            handoff.after_decline(dispatcher, tracker)
             return []
         dispatcher.utter_message(text=answer.text)
         dispatcher.utter_message(json_message=conversation.source_payload(answer.source, lang))

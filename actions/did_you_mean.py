@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import conversation
+from actions import conversation, handoff
 from actions.answer_question import ASPECT_INTENT_PREFIX, FAQ_INTENT_PREFIX
 from actions.knowledge_base import get_repository
 from knowledge.repository import KnowledgeBaseEmpty
@@ -40,6 +40,7 @@ class ActionDidYouMean(Action):
             dispatcher.utter_message(response="utter_fallback_payload")
         else:
             dispatcher.utter_message(response="utter_default")
+        handoff.after_decline(dispatcher, tracker)  # not understood twice in a row: offer a person
         return []
 
     def _suggestions(self, tracker: Tracker, lang: str) -> List[Dict[str, str]]:

@@ -29,6 +29,7 @@ from knowledge.plan_input import clean, has_words
 # message is taken as one of them rather than as the answer to the form's question.
 CONTROL_INTENTS = (
     "cancel", "start_plan", "show_plan", "export_plan", "remove_goal", "replace_goal", "switch_language", "help",
+    "ask_human",
 )
 SOCIAL_INTENTS = ("greet", "thank", "goodbye", "affirm", "deny")
 QUESTION_INTENTS = (
@@ -37,9 +38,13 @@ QUESTION_INTENTS = (
     "follow_up",
 )
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+FEEDBACK_INTENT = "feedback"
+"""A vote on an answer (`/feedback{...}`, bot/domain/feedback.yml): never an answer, always the rules'."""
 GOALS_DONE_INTENT = "goals_done"
 NOT_SURE_INTENT = "not_sure"
-RULE_HANDLED_INTENTS = CONTROL_INTENTS + SOCIAL_INTENTS + QUESTION_INTENTS + (GOALS_DONE_INTENT, OUT_OF_SCOPE_INTENT)
+RULE_HANDLED_INTENTS = CONTROL_INTENTS + SOCIAL_INTENTS + QUESTION_INTENTS + (
+    GOALS_DONE_INTENT, OUT_OF_SCOPE_INTENT, FEEDBACK_INTENT,
+)
 # Measured on the trained model: commands score 0.44-1.0 ("help" 0.44, "stop" 0.68), while goals
 # and amounts that NLU files under a command stay below 0.4 ("$20,000" remove_goal 0.47 is an
 # amount, which wins anyway), and a goal filed under "that's all" scored 0.53.
@@ -86,6 +91,8 @@ def claimed_by_rule(slot: str, intent: Optional[str], confidence: float, text: s
     `looks_like_answer`: the text has what the question asks for (an amount for the budget, a
     period for the horizon), so only a confident command takes it away from the form.
     """
+    if intent == FEEDBACK_INTENT:
+        return True
     if intent in CONTROL_INTENTS:
         return confidence >= (SURE_CONTROL_MIN_CONFIDENCE if looks_like_answer else CONTROL_MIN_CONFIDENCE)
     if looks_like_answer:
@@ -128,6 +135,8 @@ class ValidatePlanForm(FormValidationAction):
         intent, confidence = _intent(tracker)
         if intent in ("remove_goal", "replace_goal") and confidence >= CONTROL_MIN_CONFIDENCE:
             return None  # the rules run the action
+        if intent == FEEDBACK_INTENT:
+            return None
         if not tracker.get_slot(ps.GOALS):
             return None
         return get_input_reader().goal_command(conversation.message_text(tracker), conversation.language(tracker))

@@ -202,6 +202,44 @@ def _data_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forget(args: argparse.Namespace) -> int:
+    """Right to erasure: one conversation id's events, checkpoint and saved plans."""
+    user = args.user
+    if not user.strip():
+        print("--user must name a conversation id; nothing was deleted", file=sys.stderr)
+        return 2
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.stores import forget_conversation
+    from knowledge.plans import plans_for
+
+    settings = get_settings()
+    try:
+        removed = forget_conversation(settings.tracker_store_url, user)
+    except SQLAlchemyError as error:
+        print(f"cannot clean {_safe_url(settings.tracker_store_url)} (nothing was deleted there): "
+              f"{error.__class__.__name__}: {getattr(error, 'orig', None) or error}", file=sys.stderr)
+        return 1
+    print(f"{_safe_url(settings.tracker_store_url)}: deleted {removed['events']} event(s) "
+          f"and {removed['tracker_checkpoints']} checkpoint(s) of conversation {user!r}")
+    url = settings.knowledge_db_url
+    parsed = make_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+            plans = 0  # no knowledge base file: nothing was ever saved
+        else:
+            plans = plans_for(url).delete_for_user(user)
+    except SQLAlchemyError as error:
+        print(f"cannot clean {_safe_url(url)} (no saved plan was deleted): "
+              f"{error.__class__.__name__}: {getattr(error, 'orig', None) or error}", file=sys.stderr)
+        return 1
+    print(f"{_safe_url(url)}: deleted {plans} saved plan(s) of {user!r}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="advisor", description="The plan advisor's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -249,6 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("id", help="the plan id shown in chat when the plan was saved")
     export.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
     export.set_defaults(handler=_plan_export)
+
+    forget = commands.add_parser(
+        "forget", help="delete one conversation id's events, checkpoint and saved plans (right to erasure)"
+    )
+    forget.add_argument("--user", required=True,
+                        help="the conversation id, exactly: an intranet user's token `sub`, a REST sender id as stored")
+    forget.set_defaults(handler=_forget)
 
     from analytics.cli import register as register_analytics  # argparse only; its work is imported lazily
 

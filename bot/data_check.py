@@ -3,8 +3,9 @@
 Rasa warns that a response "is not used in any story or rule" when only a custom action or a
 form sends it; it does not look inside actions. This check runs Rasa's own validator (the
 same steps as `rasa data validate --fail-on-warnings`) and accepts that warning only for
-responses the action code names or that are form prompts (`utter_ask_<slot>`). Any other
-warning or error fails.
+responses the action code names or that are form prompts (`utter_ask_<slot>`), and the
+"no NLU training data" warning only for intents that arrive as payloads alone
+(`PAYLOAD_ONLY_INTENTS`). Any other warning or error fails.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import List, Set
 
 from bot.settings import PROJECT_DIR
 
+# Intents that only arrive as a payload (`/feedback{...}`, sent by the widget's vote buttons):
+# Rasa parses those without NLU, and NLU examples would teach the model to guess a vote from words.
+PAYLOAD_ONLY_INTENTS = ("feedback",)
+NO_NLU_DATA = re.compile(r"The intent '(?P<name>\w+)' is listed in the domain file, but is not found in the NLU training data")
 UNUSED_RESPONSE = re.compile(r"The utterance '(?P<name>utter_\w+)' is not used in any story or rule")
 RESPONSE_IN_CODE = re.compile(r"[\"'](utter_\w+)[\"']")
 
@@ -59,6 +64,9 @@ def check_project(project_dir: Path = PROJECT_DIR) -> List[str]:
         if not issubclass(warning.category, UserWarning):
             continue
         message = str(warning.message)
+        no_data = NO_NLU_DATA.search(message)
+        if no_data and no_data["name"] in PAYLOAD_ONLY_INTENTS:
+            continue
         unused = UNUSED_RESPONSE.search(message)
         if unused and unused["name"] in explained:
             continue

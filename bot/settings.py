@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+import re
+from typing import Mapping, Optional, Tuple
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +35,12 @@ class Settings:
     jwt_issuer: Optional[str] = None  # when set, a token's `iss` must be it
     jwt_secret_stripped: bool = False  # ADVISOR_JWT_SECRET had surrounding whitespace (removed)
     rate_limit: int = 30  # intranet messages per user per minute; 0 = no limit
+    contacts: Tuple[Tuple[str, str], ...] = ()  # ADVISOR_CONTACT: (language or "*", address) pairs
+
+    def contact_for(self, lang: str) -> Optional[str]:
+        """The hand-off contact (a URL or a mailto: address) for `lang`, or None when none is set."""
+        by_lang = dict(self.contacts)
+        return by_lang.get(lang) or by_lang.get("*")
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -62,6 +69,7 @@ class Settings:
             # newline that the intranet's signing side does not have: it is removed, and logged.
             jwt_secret_stripped=(env.get("ADVISOR_JWT_SECRET") or "") != (env.get("ADVISOR_JWT_SECRET") or "").strip(),
             rate_limit=max(0, _int(env, "ADVISOR_RATE_LIMIT", 30)),
+            contacts=parse_contacts(env.get("ADVISOR_CONTACT", "")),
         )
 
 
@@ -73,6 +81,40 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+_EMAIL = re.compile(r"^[^@\s/:,]+@[^@\s/:,]+\.[^@\s/:,]+$")
+_URL = re.compile(r"^https?://[^\s/,]+[^\s,]*$")
+
+
+def parse_contacts(raw: str) -> Tuple[Tuple[str, str], ...]:
+    """ADVISOR_CONTACT: one address for every language, or `pl=...,en=...`.
+
+    An address is an http(s) URL, a `mailto:` address or a bare e-mail address (kept as
+    `mailto:`). Anything else is refused with the variable's name, so a typo stops the start
+    instead of sending people to a wrong address.
+    """
+    pairs = []
+    for part in (item.strip() for item in raw.split(",")):
+        if not part:
+            continue
+        lang, sep, value = part.partition("=")
+        if sep and lang.strip().lower() in ("pl", "en"):
+            lang, value = lang.strip().lower(), value.strip()
+        else:
+            lang, value = "*", part
+        address = value[len("mailto:"):] if value.lower().startswith("mailto:") else value
+        if _EMAIL.match(address):
+            value = "mailto:" + address
+        elif not _URL.match(value):
+            raise ValueError(
+                f"ADVISOR_CONTACT: {part!r} is not an http(s) URL or an e-mail address "
+                "(write one address, or pl=...,en=...)"
+            )
+        if any(known == lang for known, _ in pairs):
+            raise ValueError(f"ADVISOR_CONTACT names {lang!r} twice")
+        pairs.append((lang, value))
+    return tuple(pairs)
 
 
 def get_settings() -> Settings:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
-from sqlalchemy import select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.models import MAX_USER_ID_CHARS, SavedPlan
@@ -86,6 +86,16 @@ class SavedPlans:
         with self._sessions() as session:
             row = session.get(SavedPlan, plan_id)
             return _stored(row) if row is not None else None
+
+    def delete_for_user(self, user_id: str) -> int:
+        """Delete every plan saved by `user_id` (a conversation id) in one transaction; the count."""
+        if not isinstance(user_id, str) or not user_id.strip():
+            raise ValueError("a user id must not be empty")
+        bind = self._sessions.kw["bind"]
+        if not inspect(bind).has_table(SavedPlan.__tablename__):
+            return 0  # nothing was ever saved here; do not create the table just to empty it
+        with self._sessions.begin() as session:
+            return session.execute(delete(SavedPlan).where(SavedPlan.user_id == user_id)).rowcount
 
 
 def plans_for(url: str) -> SavedPlans:

@@ -502,6 +502,123 @@
     if (group.childElementCount) (row || messageRow("bot")).append(group);
   }
 
+  // ---------------------------------------------------------------- votes on answers
+
+  // Every answer from the knowledge base (custom JSON with a `source`) gets 👍 / 👎. A vote is
+  // an ordinary message in Rasa's payload convention, `/feedback{"source": <answer id>,
+  // "value": "up"|"down"[, "comment": ...]}` (bot/domain/feedback.yml); it shows no user bubble
+  // (the history leaves "/..." messages out too), only the assistant's thanks.
+  const FEEDBACK_STRINGS = {
+    pl: {
+      group: "Oceń tę odpowiedź",
+      up: "Pomocna odpowiedź",
+      down: "Niepomocna odpowiedź",
+      commentLabel: "Czego zabrakło? (opcjonalnie)",
+      commentPlaceholder: "Czego zabrakło?",
+      commentSend: "Wyślij ocenę",
+    },
+    en: {
+      group: "Rate this answer",
+      up: "Helpful answer",
+      down: "Not helpful",
+      commentLabel: "What was missing? (optional)",
+      commentPlaceholder: "What was missing?",
+      commentSend: "Send rating",
+    },
+  };
+  const FEEDBACK_COMMENT_MAX = 500;
+  // Feather's thumbs-up / thumbs-down (MIT licence)
+  const THUMB_UP =
+    "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3";
+  const THUMB_DOWN =
+    "M10 15v4a3 3 0 0 0 3 3l4-9V2H5.72a2 2 0 0 0-2 1.7l-1.38 9a2 2 0 0 0 2 2.3zm7-13h2.67A2.31 2.31 0 0 1 22 4v7a2.31 2.31 0 0 1-2.33 2H17";
+
+  function feedbackPayload(sourceId, value, comment) {
+    const entities = { source: sourceId, value };
+    if (comment) entities.comment = comment;
+    return `/feedback${JSON.stringify(entities)}`;
+  }
+
+  async function sendFeedback(sourceId, value, comment, group) {
+    const controls = group.querySelectorAll("button, input");
+    controls.forEach((control) => {
+      control.disabled = true;
+    });
+    clearAlert();
+    try {
+      await start();
+      const body = { message: feedbackPayload(sourceId, value, comment) };
+      if (pageLang) body.lang = pageLang;
+      const reply = await api("webhook", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      group.dataset.voted = value;
+      const form = group.querySelector(".pa-feedback-comment");
+      if (form) form.remove();
+      renderBotMessages(reply);
+    } catch (error) {
+      controls.forEach((control) => {
+        control.disabled = false;
+      });
+      showAlert(error, () => sendFeedback(sourceId, value, comment, group));
+    }
+  }
+
+  function openFeedbackComment(sourceId, group, F) {
+    if (group.querySelector(".pa-feedback-comment")) return;
+    const form = el("form", "pa-feedback-comment");
+    const id = `pa-feedback-${Math.random().toString(36).slice(2, 10)}`;
+    const label = el("label", "pa-feedback-label", F.commentLabel);
+    label.htmlFor = id;
+    const field = el("input", "pa-feedback-input");
+    field.id = id;
+    field.type = "text";
+    field.maxLength = FEEDBACK_COMMENT_MAX;
+    field.placeholder = F.commentPlaceholder;
+    const submit = el("button", "pa-feedback-send", F.commentSend);
+    submit.type = "submit";
+    form.append(label, field, submit);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      sendFeedback(sourceId, "down", field.value.trim().slice(0, FEEDBACK_COMMENT_MAX), group);
+    });
+    group.append(form);
+    field.focus();
+  }
+
+  function addFeedback(custom, row) {
+    const source = custom && custom.source;
+    if (!source || typeof source !== "object" || !source.id) return;
+    // From the history the custom JSON is a message of its own: addSource has just put its
+    // line in the last bot row, and the buttons go under it.
+    const bots = log.querySelectorAll(".pa-msg--bot");
+    const target = row || bots[bots.length - 1];
+    if (!target) return;
+    const F = FEEDBACK_STRINGS[normaliseLang(custom.language) || lang];
+    const sourceId = String(source.id);
+    const group = el("div", "pa-feedback");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", F.group);
+    group.dataset.sourceId = sourceId;
+    for (const [value, icon, name] of [["up", THUMB_UP, F.up], ["down", THUMB_DOWN, F.down]]) {
+      const button = el("button", `pa-vote pa-vote--${value}`);
+      button.append(svg(icon)); // 👍 / 👎 drawn, so they show without an emoji font
+      button.type = "button";
+      button.setAttribute("aria-label", name);
+      button.title = name;
+      button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", () => {
+        for (const other of group.querySelectorAll(".pa-vote")) other.setAttribute("aria-pressed", String(other === button));
+        if (value === "up") sendFeedback(sourceId, "up", "", group);
+        else openFeedbackComment(sourceId, group, F);
+      });
+      group.append(button);
+    }
+    target.append(group);
+  }
+
   // One reply (or one stored bot message) may carry text, buttons and custom JSON; a source
   // line belongs under the text that came before it.
   function renderBotMessages(messages, { withButtons = true } = {}) {
@@ -510,7 +627,10 @@
       if (!message || typeof message !== "object") continue;
       if (typeof message.text === "string" && message.text.trim()) row = addBotText(message.text);
       if (withButtons && Array.isArray(message.buttons) && message.buttons.length) addReplies(message.buttons, row);
-      if (message.custom && typeof message.custom === "object") addSource(message.custom, row);
+      if (message.custom && typeof message.custom === "object") {
+        addSource(message.custom, row);
+        addFeedback(message.custom, row);
+      }
     }
     scrollToEnd();
   }

@@ -138,7 +138,7 @@ def test_chat_in_both_languages_with_sources_quick_replies_and_history(visit: An
     choices.first.click()
     expect(seen.log.locator(".pa-msg--user .pa-bubble").last).to_have_text(title)  # the title, not the payload
     expect(seen.sources).to_have_count(3)
-    expect(seen.log.get_by_role("group")).to_have_count(0)  # answered choices go away
+    expect(seen.log.get_by_role("group", name="Proponowane odpowiedzi")).to_have_count(0)  # answered choices go away
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     seen.page.screenshot(path=str(ARTIFACTS / "widget-answer.png"))

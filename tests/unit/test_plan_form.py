@@ -187,10 +187,19 @@ async def test_a_question_in_the_other_language_switches_the_plan_language(plan_
     ("anuluj", "cancel", 0.97),
     ("usuń cel 2", "remove_goal", 1.0),
     ("pokaż mój plan", "show_plan", 1.0),
+    ("chcę porozmawiać z człowiekiem", "ask_human", 0.9),
+    ('/feedback{"source": "budget/sales", "value": "up"}', "feedback", 1.0),
 ])
 async def test_questions_and_commands_are_left_to_the_rules(plan_kb, text, intent, confidence):
     slots = await validate(tracker(text, intent, confidence, requested="goal"))
     assert set(slots) <= {"requested_slot"}  # nothing extracted: Rasa rejects the form, a rule answers
+
+
+@pytest.mark.parametrize("requested", ["business", "goal", "horizon", "budget"])
+async def test_a_vote_on_an_answer_is_never_the_answer(plan_kb, requested):
+    vote = '/feedback{"source": "budget/sales", "value": "down", "comment": "50 000 zł, 3 lata"}'
+    slots = await validate(tracker(vote, "feedback", 1.0, requested=requested))
+    assert set(slots) <= {"requested_slot"}  # nothing taken, no goal changed: the rules thank for it
 
 
 async def test_an_amount_is_a_budget_even_when_nlu_guesses_otherwise(plan_kb):
@@ -206,7 +215,11 @@ async def test_after_a_rule_answered_the_message_is_not_taken_as_the_answer(plan
 
 
 def test_every_intent_left_to_the_rules_has_an_in_form_rule():
-    rules = YAML(typ="safe").load((PROJECT_DIR / "data" / "rules" / "plan_building.yml").read_text())["rules"]
+    rules = [
+        rule
+        for path in sorted((PROJECT_DIR / "data" / "rules").glob("*.yml"))
+        for rule in YAML(typ="safe").load(path.read_text())["rules"]
+    ]
     in_form = {
         step["intent"]
         for rule in rules
