@@ -133,6 +133,9 @@ def servers(tiny_model: Any, errors: ErrorLog) -> Iterator[Dict[str, Any]]:
 
     with temporary_postgres_database() as url:
         domain = Agent.load(str(tiny_model)).domain
+        from knowledge.db import upgrade_schema
+
+        upgrade_schema("tracker", url)
         with environment({**os.environ, "TRACKER_STORE_URL": url}):
             store = AdvisorTrackerStore(domain=domain)
         agent = Agent.load(str(tiny_model), tracker_store=store)

@@ -15,7 +15,7 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.stores import AdvisorTrackerStore
-from knowledge.db import engine_for
+from knowledge.db import engine_for, upgrade_schema
 
 DOMAIN = Domain.from_yaml('version: "3.1"\nintents: [greet]\nresponses:\n  utter_greet: [{text: hi}]\n')
 
@@ -28,6 +28,7 @@ def _pragmas(engine) -> tuple:
 
 def test_the_tracker_store_uses_wal_and_normal_sync_on_a_pool(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    upgrade_schema("tracker", f"sqlite:///{tmp_path / 'tracker.db'}")
     store = AdvisorTrackerStore(domain=DOMAIN)
     assert _pragmas(store.engine) == ("wal", 1)  # 1 = NORMAL
     assert isinstance(store.engine.pool, sa.pool.QueuePool)

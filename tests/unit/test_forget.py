@@ -20,6 +20,7 @@ from bot.cli import main
 from bot.stores import AdvisorTrackerStore, TrackerCheckpoint, forget_conversation
 from knowledge.plans import plans_for
 from tests.unit.test_tracker_window import DOMAIN
+from knowledge.db import upgrade_schema
 
 WINDOW = 5
 TURNS = 8
@@ -69,6 +70,8 @@ def stores(db_url: str, monkeypatch):
     people's conversations and saved plans."""
     monkeypatch.setenv("TRACKER_STORE_URL", db_url)
     monkeypatch.setenv("KNOWLEDGE_DB_URL", db_url)
+    upgrade_schema("tracker", db_url)
+    upgrade_schema("knowledge", db_url)
     store = AdvisorTrackerStore(domain=DOMAIN, window=WINDOW)
     yield store
     store.engine.dispose()
