@@ -180,8 +180,9 @@ def measure_assistant(name: str, model: Path, args: argparse.Namespace, work: Pa
     print(f"measuring {name}...", flush=True)
     assistant = start_assistant(work / name, model=model)
     try:
-        result = {"accuracy": asyncio.run(accuracy(assistant.url))}
-        result["real_questions"] = real_questions.measure(assistant.url, "test")  # bench/real_questions.py
+        result = {} if args.skip_accuracy else {"accuracy": asyncio.run(accuracy(assistant.url))}
+        if not args.skip_accuracy:
+            result["real_questions"] = real_questions.measure(assistant.url, "test")  # bench/real_questions.py
         result["latency"] = asyncio.run(sequential_latency(assistant.url, args.latency_messages))
         result["load"] = asyncio.run(throughput(assistant.url, args.concurrency, args.load_seconds))
         result["memory_mb"] = rss_mb(assistant.server_pid)
@@ -232,7 +233,7 @@ def report(results: Dict[str, Any]) -> str:
             row.append(f"{values[0] / values[1]:.2f}" if ratio and values[1] else "")
         rows.append(row)
 
-    for lang in ("pl", "en"):
+    for lang in (("pl", "en") if all("accuracy" in results["assistants"][n] for n in assistants) else ()):
         add(f"accuracy, self-written held-out questions ({lang})", lambda r, l=lang: 100 * r["accuracy"]["in_scope"][l]["accuracy"], "{:.1f} %", False)
         add(f"self-written out of scope declined ({lang})", lambda r, l=lang: 100 * r["accuracy"]["out_of_scope"][l]["decline_rate"], "{:.1f} %", False)
         add(f"follow-up conversations ({lang})", lambda r, l=lang: 100 * r["accuracy"]["conversations"][l]["accuracy"], "{:.1f} %", False)
@@ -248,11 +249,12 @@ def report(results: Dict[str, Any]) -> str:
     out.append("\nReal questions copied from public pages (frozen test split, bench/real_questions.py):")
     out.append(table([["figure"] + assistants] + real_questions.report_rows(results, assistants)))
 
-    advisor = results["assistants"]["advisor"]["accuracy"]
-    out.append("\nAdvisor accuracy per aspect (self-written held-out questions):")
-    out.append(table([["language aspect", "correct", "total"]] + [
-        [key, str(v["correct"]), str(v["total"])] for key, v in advisor["by_aspect"].items()
-    ]))
+    advisor = results["assistants"]["advisor"].get("accuracy")
+    if advisor:
+        out.append("\nAdvisor accuracy per aspect (self-written held-out questions):")
+        out.append(table([["language aspect", "correct", "total"]] + [
+            [key, str(v["correct"]), str(v["total"])] for key, v in advisor["by_aspect"].items()
+        ]))
     goals = results["classifier"]["by_language"]
     out.append("\nGoal classifier on held-out goals: " + ", ".join(
         f"{lang} {100 * v['accuracy']:.1f} % ({v['correct']}/{v['total']})" for lang, v in sorted(goals.items())))
@@ -268,6 +270,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--curve-seconds", type=float, default=15.0,
                         help="seconds per point of the throughput curve (0: skip the curve)")
     parser.add_argument("--skip-cli", action="store_true", help="do not time the advisor CLI commands")
+    parser.add_argument("--skip-accuracy", action="store_true", help="performance figures only")
     parser.add_argument("--skip-deployments", action="store_true", help="do not run bench/load.py's deployments")
     parser.add_argument("--conversation-turns", type=int, default=400,
                         help="turns of bench/conversation_length.py's long conversation (0: skip it)")

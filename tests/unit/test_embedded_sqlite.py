@@ -71,3 +71,47 @@ def test_several_sanic_workers_need_the_redis_lock_store(monkeypatch):
     monkeypatch.setenv("SANIC_WORKERS", "2")
     with pytest.raises(ValueError, match="LOCK_STORE_URL"):
         AdvisorLockStore()
+
+
+def test_a_new_conversation_is_stored_once_and_stays_on_the_windowed_path(tmp_path, monkeypatch):
+    from rasa.shared.core.events import BotUttered
+
+    from bot.stores import _STORED_ATTRIBUTE
+
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'advisor.db'}")
+    store = AdvisorTrackerStore(domain=DOMAIN)
+
+    async def conversation():
+        tracker = await store.get_or_create_tracker("bob")  # Rasa's create_tracker: saves [action_listen]
+        assert hasattr(tracker, _STORED_ATTRIBUTE)  # the new tracker took the windowed path
+        for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                      UserUttered("hi", {"name": "greet", "confidence": 1.0})):
+            tracker.update(event)
+        await store.save(tracker)
+        for event in (ActionExecuted("utter_greet"), BotUttered("hi"), ActionExecuted("action_listen")):
+            tracker.update(event)
+        await store.save(tracker)
+        expected = list(tracker.events)
+        again = await store.retrieve("bob")
+        again.update(UserUttered("hi again", {"name": "greet", "confidence": 1.0}))
+        await store.save(again)
+        return expected + [again.events[-1]], await store.retrieve_full_tracker("bob")
+
+    expected, stored = asyncio.run(conversation())
+    # every event of the conversation stored exactly once, in order
+    assert [e.as_dict() for e in stored.events] == [e.as_dict() for e in expected]
+    assert len(stored.events) == 9
+    store.engine.dispose()
+
+
+def test_a_tracker_of_a_known_conversation_not_loaded_here_still_goes_rasa_s_way(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'advisor.db'}")
+    store = AdvisorTrackerStore(domain=DOMAIN)
+    first = DialogueStateTracker.from_events("cy", [ActionExecuted("action_listen")])
+    asyncio.run(store.save(first))
+    assert hasattr(first, "_advisor_stored_events")
+    built = DialogueStateTracker.from_events("cy", [ActionExecuted("action_listen"), UserUttered("hi")])
+    asyncio.run(store.save(built))  # e.g. through the HTTP API: Rasa's counting decides
+    assert not hasattr(built, "_advisor_stored_events")
+    assert [e.as_dict()["event"] for e in asyncio.run(store.retrieve_full_tracker("cy")).events] == ["action", "user"]
+    store.engine.dispose()
