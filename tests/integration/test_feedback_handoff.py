@@ -105,6 +105,20 @@ def test_a_vote_is_thanked_for_and_kept_as_the_user_event(assistant, lang, quest
     assert source_id(follow_up) == expected_source.replace(expected_source.split("/")[0], "tools")
 
 
+@pytest.mark.parametrize("lang, question, unreadable", [
+    ("pl", "jaki budżet ma plan marketingowy?", "Nie udało się odczytać tej oceny"),
+    ("en", "Who carries out the sales plan?", "I couldn't read that rating"),
+])
+def test_a_malformed_vote_is_answered_plainly_and_changes_nothing(assistant, lang, question, unreadable):
+    sender = f"bad-vote-{lang}"
+    assistant.say(sender, question)
+    before = stored_events(assistant, sender)
+    for payload in ('/feedback{"source": "budget/marketing", "value": "meh"}', '/feedback{"value": "up"}'):
+        reply = assistant.say(sender, payload)
+        assert unreadable in text_of(reply) and not is_thanks(reply, lang), reply
+    assert state_after(stored_events(assistant, sender)) == state_after(before)
+
+
 def test_a_vote_during_plan_building_keeps_the_form_and_is_no_answer(assistant):
     sender = "vote-in-plan"
     say = lambda text: assistant.say(sender, text)  # noqa: E731
