@@ -41,8 +41,7 @@ class ValidatePlanForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Optional[Dict[Text, Any]]:
         """Always name the next slot (the SDK leaves it to Rasa when the list equals the domain's)."""
-        missing = (s for s in ps.required_slots(tracker) if tracker.slots.get(s) is None)
-        return SlotSet(ps.REQUESTED_SLOT, next(missing, None))
+        return SlotSet(ps.REQUESTED_SLOT, ps.next_slot(tracker))
 
     # -- shared checks -----------------------------------------------------------------------
     @staticmethod

@@ -60,6 +60,17 @@ def required_slots(tracker: Tracker) -> List[str]:
     return [BUSINESS] + ([GOAL] if collecting else []) + [GOALS_DONE, HORIZON, BUDGET]
 
 
+def next_slot(tracker: Tracker) -> Optional[str]:
+    """The first required slot without a validated value. `goal` holds one message at a time and
+    is asked for until the goals are done; the horizon and the budget are what validation made of
+    the answer (a dict), not a text Rasa filled in a turn whose validation never ran."""
+    for slot in required_slots(tracker):
+        value = tracker.get_slot(slot)
+        if value is None or slot == GOAL or (slot in (HORIZON, BUDGET) and not isinstance(value, dict)):
+            return slot
+    return None
+
+
 # ---- replies ------------------------------------------------------------------------------
 
 
