@@ -36,7 +36,7 @@ def _which_goal(text: str, goals: ps.GoalList, lang: str) -> Tuple[Optional[int]
     return number, replacement, None
 
 
-def _queue_list(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
+def _list_reply(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
     goals.replies.text(chat_text(render_progress(
         business, goals.goals, goals.set_aside, goals.pending, get_drafting().labels(lang),
         ps.plan_names(get_repository(), lang))))
@@ -47,7 +47,7 @@ def _unknown_goal(goals: ps.GoalList, business: Optional[str], lang: str, given:
         goals.replies.response("utter_no_such_goal", number=given, count=len(goals.goals))
     else:
         goals.replies.response("utter_which_goal")
-    _queue_list(goals, business, lang)
+    _list_reply(goals, business, lang)
 
 
 def remove_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
@@ -62,7 +62,7 @@ def remove_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str
     removed = goals.remove(number)
     goals.replies.response("utter_goal_removed", number=number, goal=removed["text"])
     if goals.goals:
-        _queue_list(goals, business, lang)
+        _list_reply(goals, business, lang)
     return True
 
 
