@@ -22,7 +22,6 @@ class ActionPresentDraft(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        ps.flush_notices(dispatcher, tracker)
         lang = ps.plan_language(tracker)
         goals = ps.GoalList.from_tracker(tracker)
         repository = get_repository()

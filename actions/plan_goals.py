@@ -1,10 +1,9 @@
 """Changing the goal list while a plan is being built ("usuń cel 2", "replace goal 1 with ..."),
 and sorting a single goal stated outside the plan builder.
 
-`remove_goal` and `replace_goal` do the work and queue their replies on the goal list; the
-actions (reached by the rules when NLU recognises the request) send them at once, and the
-form's validation uses the same functions when NLU missed a request whose words are plain
-("replace goal 1 with double revenue" filed as a goal).
+The rules of data/rules/plan_building.yml run these actions when NLU reads the request
+(`remove_goal`, `replace_goal`); `remove_goal` and `replace_goal` below do the work and collect
+the replies, which the action sends in the same turn.
 """
 
 from __future__ import annotations
@@ -37,41 +36,41 @@ def _which_goal(text: str, goals: ps.GoalList, lang: str) -> Tuple[Optional[int]
     return number, replacement, None
 
 
-def _queue_list(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
-    goals.notices.text(chat_text(render_progress(
+def _list_reply(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
+    goals.replies.text(chat_text(render_progress(
         business, goals.goals, goals.set_aside, goals.pending, get_drafting().labels(lang),
         ps.plan_names(get_repository(), lang))))
 
 
 def _unknown_goal(goals: ps.GoalList, business: Optional[str], lang: str, given: Optional[int]) -> None:
     if given is not None:
-        goals.notices.response("utter_no_such_goal", number=given, count=len(goals.goals))
+        goals.replies.response("utter_no_such_goal", number=given, count=len(goals.goals))
     else:
-        goals.notices.response("utter_which_goal")
-    _queue_list(goals, business, lang)
+        goals.replies.response("utter_which_goal")
+    _list_reply(goals, business, lang)
 
 
 def remove_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
-    """Remove the goal the text points at; returns whether one was removed. Replies are queued."""
+    """Remove the goal the text points at; returns whether one was removed."""
     if not goals.goals:
-        goals.notices.response("utter_no_goals_yet")
+        goals.replies.response("utter_no_goals_yet")
         return False
     number, _, given = _which_goal(text, goals, lang)
     if number is None:
         _unknown_goal(goals, business, lang, given)
         return False
     removed = goals.remove(number)
-    goals.notices.response("utter_goal_removed", number=number, goal=removed["text"])
+    goals.replies.response("utter_goal_removed", number=number, goal=removed["text"])
     if goals.goals:
-        _queue_list(goals, business, lang)
+        _list_reply(goals, business, lang)
     return True
 
 
 def replace_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
     """Replace the goal the text points at with the text after "na" / "with" ...; without a new
-    text, the form's next question asks for it. Returns whether the list changed."""
+    text, the form's next question (action_ask_goal) asks for it. Returns whether the list changed."""
     if not goals.goals:
-        goals.notices.response("utter_no_goals_yet")
+        goals.replies.response("utter_no_goals_yet")
         return False
     number, replacement, given = _which_goal(text, goals, lang)
     if number is None:
@@ -82,7 +81,7 @@ def replace_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[st
     if not replacement or not has_words(replacement):
         return True
     if len(replacement) > ps.MAX_TEXT_CHARS:
-        goals.notices.response("utter_plan_input_too_long", length=len(replacement), limit=ps.MAX_TEXT_CHARS)
+        goals.replies.response("utter_plan_input_too_long", length=len(replacement), limit=ps.MAX_TEXT_CHARS)
         return True
     waiting, goals.pending = goals.pending, None  # the new text is a goal, not a clarification
     goals.add(replacement, get_classifier(), lang, ps.plan_names(get_repository(), lang))
@@ -122,14 +121,12 @@ class _GoalListAction(Action, metaclass=abc.ABCMeta):
             return []
         lang = conversation.language(tracker)
         goals = ps.GoalList.from_tracker(tracker)
-        sent = len(goals.notices.items)  # replies queued earlier stay for the form's next question
         try:
             changed = self.change(goals, conversation.message_text(tracker), lang, tracker.get_slot(ps.BUSINESS))
         except (SQLAlchemyError, KnowledgeBaseEmpty):
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
-        ps.send(dispatcher, goals.notices.items[sent:])
-        goals.notices.items = goals.notices.items[:sent]
+        goals.replies.send(dispatcher)
         return list_events(goals) if changed else []
 
 

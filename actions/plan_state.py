@@ -1,12 +1,10 @@
 """What the plan-building actions share: the slots of a plan in progress, the goal list and its
-rules (classify at once, one clarifying question, set aside), and replies deferred to the
-form's next question.
+rules (classify at once, one clarifying question, set aside), and the replies a change of the
+list produces, which the action that made the change sends in the same turn.
 
-Replies given while the form validates an answer are not sent by the validation action:
-Rasa renders those with the language of the message being validated, which may be the other
-language (a goal pasted in English into a Polish plan). They are queued in `plan_notices`
-and sent by the action that asks the next question (or presents the draft), after the
-validation has put the conversation back into the plan's language.
+The replies of a plan in progress vary on the `plan_language` slot (bot/domain/plan_building.yml),
+so an answer typed in the other language is answered in the plan's language by the very action
+that reads it.
 """
 
 from __future__ import annotations
@@ -32,9 +30,8 @@ GOALS = "plan_goals"
 SET_ASIDE = "plan_set_aside"
 PENDING = "pending_goal"
 REPLACE = "goal_to_replace"
-NOTICES = "plan_notices"
 PLAN_LANGUAGE = "plan_language"
-PLAN_SLOTS = (BUSINESS, GOAL, GOALS_DONE, HORIZON, BUDGET, GOALS, SET_ASIDE, PENDING, REPLACE, NOTICES)
+PLAN_SLOTS = (BUSINESS, GOAL, GOALS_DONE, HORIZON, BUDGET, GOALS, SET_ASIDE, PENDING, REPLACE)
 
 MAX_GOALS = 15
 MAX_TEXT_CHARS = 300
@@ -62,15 +59,26 @@ def required_slots(tracker: Tracker) -> List[str]:
     return [BUSINESS] + ([GOAL] if collecting else []) + [GOALS_DONE, HORIZON, BUDGET]
 
 
-# ---- deferred replies --------------------------------------------------------------------
+def next_slot(tracker: Tracker) -> Optional[str]:
+    """The first required slot without a validated value. `goal` holds one message at a time and
+    is asked for until the goals are done; the horizon and the budget are what validation made of
+    the answer (a dict), not a text Rasa filled in a turn whose validation never ran."""
+    for slot in required_slots(tracker):
+        value = tracker.get_slot(slot)
+        if value is None or slot == GOAL or (slot in (HORIZON, BUDGET) and not isinstance(value, dict)):
+            return slot
+    return None
 
 
-class Notices:
-    """Replies queued in the `plan_notices` slot: a response with its variables, a text from the
-    knowledge base, or a custom JSON payload."""
+# ---- replies ------------------------------------------------------------------------------
 
-    def __init__(self, existing: Optional[List[Dict[str, Any]]] = None) -> None:
-        self.items: List[Dict[str, Any]] = list(existing or [])
+
+class Replies:
+    """The replies of one action, collected while it works and sent before it returns: a response
+    with its variables, a text from the knowledge base, or a custom JSON payload."""
+
+    def __init__(self) -> None:
+        self.items: List[Dict[str, Any]] = []
 
     def response(self, name: str, **variables: Any) -> None:
         self.items.append({"response": name, "variables": variables})
@@ -81,22 +89,15 @@ class Notices:
     def json(self, payload: Dict[str, Any]) -> None:
         self.items.append({"json": payload})
 
-
-def send(dispatcher: CollectingDispatcher, items: Optional[List[Dict[str, Any]]]) -> None:
-    for item in items or []:
-        if "response" in item:
-            dispatcher.utter_message(response=item["response"], **(item.get("variables") or {}))
-        elif "text" in item:
-            dispatcher.utter_message(text=item["text"])
-        elif "json" in item:
-            dispatcher.utter_message(json_message=item["json"])
-
-
-def flush_notices(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
-    """Send the queued replies; returns the event that empties the queue."""
-    items = tracker.get_slot(NOTICES)
-    send(dispatcher, items)
-    return [SlotSet(NOTICES, None)] if items else []
+    def send(self, dispatcher: CollectingDispatcher) -> None:
+        for item in self.items:
+            if "response" in item:
+                dispatcher.utter_message(response=item["response"], **item["variables"])
+            elif "text" in item:
+                dispatcher.utter_message(text=item["text"])
+            else:
+                dispatcher.utter_message(json_message=item["json"])
+        self.items = []
 
 
 # ---- the goal list -----------------------------------------------------------------------
@@ -126,7 +127,7 @@ class GoalList:
     """An unclear goal waiting for the answer to its one clarifying question."""
     replace: Optional[Dict[str, Any]] = None
     """{"number": n, "text": old goal}: the next goal given replaces goal n."""
-    notices: Notices = field(default_factory=Notices)
+    replies: Replies = field(default_factory=Replies)
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> "GoalList":
@@ -135,7 +136,6 @@ class GoalList:
             set_aside=[dict(g) for g in tracker.get_slot(SET_ASIDE) or []],
             pending=tracker.get_slot(PENDING) or None,
             replace=dict(tracker.get_slot(REPLACE)) if tracker.get_slot(REPLACE) else None,
-            notices=Notices(tracker.get_slot(NOTICES)),
         )
 
     def slots(self) -> Dict[str, Any]:
@@ -144,7 +144,6 @@ class GoalList:
             SET_ASIDE: self.set_aside or None,
             PENDING: self.pending,
             REPLACE: self.replace,
-            NOTICES: self.notices.items or None,
         }
 
     def events(self) -> List[Dict[str, Any]]:
@@ -166,29 +165,29 @@ class GoalList:
             original, clarification, classified_text = text, None, text
             existing = self.number_of(text)
             if existing is not None and not (self.replace and self.replace["number"] == existing):
-                self.notices.response("utter_goal_duplicate", goal=text, number=existing)
+                self.replies.response("utter_goal_duplicate", goal=text, number=existing)
                 return
             if self.replace is None and len(self.goals) >= MAX_GOALS:
-                self.notices.response("utter_goal_limit", count=MAX_GOALS)
+                self.replies.response("utter_goal_limit", count=MAX_GOALS)
                 return
         result = classifier.classify(classified_text, lang)
         payload = classification_payload(classified_text, result)
         reasons = [dict(r) for r in result.reasons]
         if result.plan == "unclear":
             if clarification is None:
-                # one clarifying question, asked by the form's next turn
+                # one clarifying question, asked by action_ask_goal
                 self.pending = original
                 if reasons:
-                    self.notices.text(verdict_reason("unclear", reasons))
-                self.notices.json(payload)
+                    self.replies.text(verdict_reason("unclear", reasons))
+                self.replies.json(payload)
                 return
             self.pending = None
             self.set_aside.append({"text": original, "clarification": clarification, "reasons": reasons})
             if self.replace:
                 self._drop(self.replace["number"])
             self.replace = None
-            self.notices.response("utter_goal_set_aside", goal=original)
-            self.notices.json(payload)
+            self.replies.response("utter_goal_set_aside", goal=original)
+            self.replies.json(payload)
             return
         goal = {"text": original, "plan": result.plan, "reasons": reasons}
         if clarification:
@@ -197,13 +196,13 @@ class GoalList:
         if self.replace and 1 <= self.replace["number"] <= len(self.goals):
             number = self.replace["number"]
             self.goals[number - 1] = goal
-            self.notices.response("utter_goal_replaced", number=number, old=self.replace["text"])
+            self.replies.response("utter_goal_replaced", number=number, old=self.replace["text"])
         else:
             self.goals.append(goal)
             number = len(self.goals)
         self.replace = None
         self._verdict(number, goal, plan_names)
-        self.notices.json(payload)
+        self.replies.json(payload)
 
     def set_pending_aside(self, classifier: Any, lang: str) -> None:
         """The clarifying question got no answer ("nie wiem", "that's all"): keep the goal aside,
@@ -211,7 +210,7 @@ class GoalList:
         if self.pending:
             reasons = [dict(r) for r in classifier.classify(self.pending, lang).reasons]
             self.set_aside.append({"text": self.pending, "reasons": reasons})
-            self.notices.response("utter_goal_set_aside", goal=self.pending)
+            self.replies.response("utter_goal_set_aside", goal=self.pending)
             self.pending = None
             if self.replace:
                 self._drop(self.replace["number"])
@@ -240,9 +239,9 @@ class GoalList:
     def _verdict(self, number: int, goal: Mapping[str, Any], plan_names: Mapping[str, str]) -> None:
         reason = verdict_reason(goal["plan"], goal["reasons"])
         if goal["plan"] == "both":
-            self.notices.response("utter_goal_verdict_both", number=number, goal=goal["text"], reason=reason)
+            self.replies.response("utter_goal_verdict_both", number=number, goal=goal["text"], reason=reason)
         else:
-            self.notices.response(
+            self.replies.response(
                 "utter_goal_verdict", number=number, goal=goal["text"],
                 plan_name=plan_names.get(goal["plan"], goal["plan"]), reason=reason,
             )

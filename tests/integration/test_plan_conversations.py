@@ -20,8 +20,8 @@ STORIES = sorted((PROJECT_DIR / "tests" / "conversations").glob("plan_building_*
 
 
 def test_plan_building_stories_pass(tmp_path: Path, loaded_kb):
-    """Dialogue-level stories: the form reads answers in its validation action, whatever intent
-    NLU gives them, so these stories check the rules and the form, not NLU (see test_plan_form)."""
+    """Dialogue-level stories: `rasa test core` runs no slot filling and no custom action, so these
+    stories check the rules and the form's place in them, not who owns a message (see test_plan_form)."""
     assert len(STORIES) == 2
     stories = tmp_path / "stories"
     stories.mkdir()
