@@ -31,13 +31,11 @@ import yaml
 
 from tests.channels.test_intranet import request
 from tests.security.support import channels_for, serving, settings
+from bench.servers import _spawn_action_server, _spawn_rasa_server, _wait
 from tests.support import (
     MODEL,
     PROJECT_DIR,
     Assistant,
-    _spawn_action_server,
-    _spawn_rasa_server,
-    _wait,
     free_port,
     restart_action_server,
     stop_assistant,
@@ -85,6 +83,9 @@ def without_knowledge_base(tmp_path_factory) -> Iterator[Assistant]:
             "ADVISOR_JWT_SECRET": "unavailable-test-secret-" + "u" * 32, "ADVISOR_DEV_MODE": "false",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
         }
+        from knowledge.db import upgrade_schema
+
+        upgrade_schema("tracker", env["TRACKER_STORE_URL"])  # the conversations' store; the knowledge base stays empty
         assistant = Assistant(url=f"http://127.0.0.1:{rasa_port}", jwt_secret=env["ADVISOR_JWT_SECRET"], env=env, log_dir=tmp)
         assistant.processes.append(_spawn_action_server(env, actions_port, tmp / "actions.log"))
         # Rasa itself is given a database that cannot even be reached: it must not need one.
