@@ -24,7 +24,6 @@ from bot.settings import Settings
 from bot.tokens import DEVELOPMENT_SECRET, SecretProblem, TokenError, issue_token, signing_secret, verify_token
 from tests.security.support import SECRET, bearer, channels_for, serving, settings
 
-NOW = int(time.time())
 
 
 def signed(claims: Dict[str, Any], secret: str = SECRET) -> str:
@@ -40,11 +39,13 @@ def refused(token: str, **rules: Any) -> str:
 # --- item 2: expiry ---------------------------------------------------------------------------
 
 def test_a_token_without_exp_is_refused() -> None:
+    NOW = int(time.time())  # at run time: a long test run must not age the tokens
     assert refused(signed({"sub": "alice"})) == "missing_expiry"
     assert refused(signed({"sub": "alice", "iat": NOW})) == "missing_expiry"
 
 
 def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
+    NOW = int(time.time())  # at run time: a long test run must not age the tokens
     assert refused(signed({"sub": "alice", "exp": NOW + 13 * 3600})) == "lifetime_too_long"
     assert refused(signed({"sub": "alice", "iat": NOW - 3600, "exp": NOW + 12 * 3600})) == "lifetime_too_long"
     assert refused(signed({"sub": "alice", "exp": NOW + 2 * 3600}), max_ttl=3600) == "lifetime_too_long"
@@ -67,6 +68,7 @@ def test_max_ttl_comes_from_the_environment() -> None:
 
 
 async def test_the_channel_refuses_tokens_without_exp_or_too_long(agent: Any) -> None:
+    NOW = int(time.time())  # at run time: a long test run must not age the tokens
     async with serving(channels_for(settings(ADVISOR_JWT_MAX_TTL="600")), agent) as url:
         from tests.channels.test_intranet import request
 
@@ -84,6 +86,7 @@ async def test_the_channel_refuses_tokens_without_exp_or_too_long(agent: Any) ->
 # --- item 3: audience and issuer ----------------------------------------------------------------
 
 def test_aud_and_iss_are_accepted_when_not_configured() -> None:
+    NOW = int(time.time())  # at run time: a long test run must not age the tokens
     token = signed({"sub": "alice", "exp": NOW + 600, "aud": "advisor", "iss": "https://idp.example.com"})
     assert verify_token(token, SECRET).user_id == "alice"
     token = signed({"sub": "alice", "exp": NOW + 600, "aud": ["advisor", "mail"]})
@@ -91,6 +94,7 @@ def test_aud_and_iss_are_accepted_when_not_configured() -> None:
 
 
 def test_aud_and_iss_must_match_when_configured() -> None:
+    NOW = int(time.time())  # at run time: a long test run must not age the tokens
     rules = {"audience": "advisor", "issuer": "https://idp.example.com"}
     good = {"sub": "alice", "exp": NOW + 600, "aud": "advisor", "iss": "https://idp.example.com"}
     assert verify_token(signed(good), SECRET, **rules).user_id == "alice"
@@ -102,6 +106,7 @@ def test_aud_and_iss_must_match_when_configured() -> None:
 
 
 async def test_the_channel_checks_audience_and_issuer_from_the_environment(agent: Any) -> None:
+    NOW = int(time.time())  # at run time: a long test run must not age the tokens
     from tests.channels.test_intranet import request
 
     env = {"ADVISOR_JWT_AUDIENCE": "advisor", "ADVISOR_JWT_ISSUER": "https://idp.example.com"}
