@@ -56,10 +56,12 @@ def _kb_loaded(url: str) -> bool:
     """Whether the database at `url` holds a loaded knowledge base (no tables: not loaded)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from knowledge.repository import repository_for
+    from knowledge.repository import KnowledgeBaseEmpty, repository_for
 
     try:
-        return repository_for(url).content_digest() is not None
+        return bool(repository_for(url).terms())
+    except KnowledgeBaseEmpty:
+        return False
     except SQLAlchemyError:
         return False  # a new database has no tables; a server that is down makes the load fail clearly
 

@@ -15,7 +15,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.test_widget import ARTIFACTS, EN_QUESTION, PL_QUESTION, browser, visit  # noqa: F401 (fixtures)
+from tests.browser.test_widget import (  # noqa: F401 (fixtures)
+    ARTIFACTS, EN_QUESTION, PL_QUESTION, browser, dev_assistant, visit,
+)
 
 pytestmark = pytest.mark.browser
 

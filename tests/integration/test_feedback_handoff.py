@@ -39,11 +39,12 @@ def vote(source: str, value: str, comment: Optional[str] = None) -> str:
 
 
 def stored_events(assistant: Assistant, sender: str) -> List[Dict[str, Any]]:
+    """The stored events of a REST conversation (kept as `rest:<sender>`, apart from the intranet's)."""
     engine = sa.create_engine(assistant.env["TRACKER_STORE_URL"], future=True)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :sender ORDER BY id"), {"sender": sender}
+                sa.text("SELECT data FROM events WHERE sender_id = :sender ORDER BY id"), {"sender": f"rest:{sender}"}
             ).scalars().all()
     finally:
         engine.dispose()

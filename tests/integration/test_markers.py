@@ -27,7 +27,10 @@ def test_markers_are_valid_for_the_domain() -> None:
 
 
 def test_rasa_evaluate_markers_on_a_tracker_store(tmp_path: Path) -> None:
+    from knowledge.db import upgrade_schema
+
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    upgrade_schema("tracker", url)  # as `advisor db upgrade` does before the servers use a store
     save_scripts(url, scripted())
     env = {**os.environ, "TRACKER_STORE_URL": url, "RASA_TELEMETRY_ENABLED": "false",
            "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook"}

@@ -143,6 +143,9 @@ def test_serve_exits_non_zero_and_stops_the_action_server_when_the_model_cannot_
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ADVISOR_DEV_MODE": "true", "ADVISOR_JWT_SECRET": "",
            "KNOWLEDGE_DB_URL": f"sqlite:///{tmp_path / 'kb.db'}", "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 't.db'}",
            "LOCK_STORE_URL": ""}
+    from knowledge.db import upgrade_schema
+
+    upgrade_schema("tracker", env["TRACKER_STORE_URL"])  # as `make run` does: only the model is broken
     result = subprocess.run(
         [sys.executable, "-m", "bot.serve", "--rasa-port", str(rasa_port), "--actions-port", str(actions_port),
          "--model", str(broken)],
@@ -211,10 +214,10 @@ async def test_actions_on_an_empty_knowledge_base_say_it_is_unavailable(tmp_path
     from actions.answer_question import ActionAnswerQuestion
     from actions.did_you_mean import ActionDidYouMean
     from actions.knowledge_base import clear_caches
-    from knowledge.db import create_schema
+    from knowledge.db import upgrade_schema
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    create_schema(url)  # every table, no content: a truncated or half-made knowledge base
+    upgrade_schema("knowledge", url)  # every table, no content: a truncated or half-made knowledge base
     monkeypatch.setenv("KNOWLEDGE_DB_URL", url)
     clear_caches()
     tracker = Tracker(

@@ -79,6 +79,7 @@ def test_a_new_conversation_is_stored_once_and_stays_on_the_windowed_path(tmp_pa
     from bot.stores import _STORED_ATTRIBUTE
 
     monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'advisor.db'}")
+    upgrade_schema("tracker", f"sqlite:///{tmp_path / 'advisor.db'}")
     store = AdvisorTrackerStore(domain=DOMAIN)
 
     async def conversation():
@@ -106,6 +107,7 @@ def test_a_new_conversation_is_stored_once_and_stays_on_the_windowed_path(tmp_pa
 
 def test_a_tracker_of_a_known_conversation_not_loaded_here_still_goes_rasa_s_way(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'advisor.db'}")
+    upgrade_schema("tracker", f"sqlite:///{tmp_path / 'advisor.db'}")
     store = AdvisorTrackerStore(domain=DOMAIN)
     first = DialogueStateTracker.from_events("cy", [ActionExecuted("action_listen")])
     asyncio.run(store.save(first))
