@@ -97,7 +97,7 @@ class ActionAnswerQuestion(Action):
                     return []
                 answer = repository.answer(aspect, plan, lang)
                 events = [SlotSet("aspect", aspect), SlotSet("plan", plan)]
-            if answer is None and repository.content_digest() is None:
+            if answer is None and not repository.topics(lang):  # no answer because nothing is loaded
                 raise KnowledgeBaseEmpty("the knowledge base is not loaded")
         except (SQLAlchemyError, KnowledgeBaseEmpty):  # unreachable, or a database never loaded
             dispatcher.utter_message(response="utter_temporarily_unavailable")

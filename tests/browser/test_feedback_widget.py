@@ -49,7 +49,7 @@ def user_of(page: Any) -> str:
     return parse_qs(urlsplit(page.url).query)["user"][0]
 
 
-def test_thumbs_up_in_polish_is_sent_and_thanked_for(visit: Any, assistant: Any) -> None:  # noqa: F811
+def test_thumbs_up_in_polish_is_sent_and_thanked_for(visit: Any, dev_assistant: Any) -> None:  # noqa: F811
     seen = visit()
     seen.page.get_by_role("button", name="Otwórz czat z doradcą planów").click()
     seen.ask(PL_QUESTION)
@@ -70,11 +70,11 @@ def test_thumbs_up_in_polish_is_sent_and_thanked_for(visit: Any, assistant: Any)
     expect(up).to_be_disabled()
     expect(down).to_be_disabled()  # one vote per answer
     expect(seen.log.locator(".pa-msg--user")).to_have_count(1)  # a vote is no user message
-    assert votes(assistant, user_of(seen.page)) == [{"source": source_id, "value": "up"}]
+    assert votes(dev_assistant, user_of(seen.page)) == [{"source": source_id, "value": "up"}]
     assert seen.page_errors == []
 
 
-def test_thumbs_down_with_a_comment_by_keyboard_in_english(visit: Any, assistant: Any) -> None:  # noqa: F811
+def test_thumbs_down_with_a_comment_by_keyboard_in_english(visit: Any, dev_assistant: Any) -> None:  # noqa: F811
     seen = visit(lang="en", width=390, height=844)
     seen.page.get_by_role("button", name="Open the plan advisor chat").click()
     seen.ask(EN_QUESTION)
@@ -102,7 +102,7 @@ def test_thumbs_down_with_a_comment_by_keyboard_in_english(visit: Any, assistant
         THANKS_EN)
     expect(comment).to_have_count(0)
     expect(down).to_have_attribute("aria-pressed", "true")
-    assert votes(assistant, user_of(seen.page)) == [
+    assert votes(dev_assistant, user_of(seen.page)) == [
         {"source": source_id, "value": "down", "comment": "an example budget"}
     ]
 
@@ -113,7 +113,7 @@ def test_thumbs_down_with_a_comment_by_keyboard_in_english(visit: Any, assistant
     assert seen.page_errors == []
 
 
-def test_answers_from_the_history_can_be_rated_after_a_reload(visit: Any, assistant: Any) -> None:  # noqa: F811
+def test_answers_from_the_history_can_be_rated_after_a_reload(visit: Any, dev_assistant: Any) -> None:  # noqa: F811
     seen = visit()
     seen.page.get_by_role("button", name="Otwórz czat z doradcą planów").click()
     seen.ask(PL_QUESTION)
@@ -128,6 +128,6 @@ def test_answers_from_the_history_can_be_rated_after_a_reload(visit: Any, assist
     seen.log.get_by_role("button", name="Niepomocna odpowiedź", exact=True).click()
     seen.log.get_by_role("textbox", name="Czego zabrakło? (opcjonalnie)").press("Enter")  # no comment
     expect(seen.log.locator(".pa-msg--bot .pa-bubble", has_text=THANKS_PL)).to_have_count(2)
-    assert [vote["value"] for vote in votes(assistant, user_of(seen.page))] == ["up", "down"]
-    assert "comment" not in votes(assistant, user_of(seen.page))[-1]
+    assert [vote["value"] for vote in votes(dev_assistant, user_of(seen.page))] == ["up", "down"]
+    assert "comment" not in votes(dev_assistant, user_of(seen.page))[-1]
     assert seen.page_errors == []
