@@ -24,6 +24,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import conversation
 from bot.settings import get_settings
 
+# Read once at start: a wrong ADVISOR_CONTACT stops the action server with the variable's name
+# instead of failing every action later (the contact itself is read again at each offer).
+get_settings()
+
 FEEDBACK_INTENT = "feedback"
 DECLINES_BEFORE_HANDOFF = 2
 HANDOFF_RESPONSES = ("utter_handoff", "utter_handoff_after_declines", "utter_handoff_unconfigured")

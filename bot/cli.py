@@ -215,7 +215,7 @@ def _forget(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.stores import forget_conversation
+    from bot.erasure import forget_conversation
     from knowledge.plans import plans_for
 
     settings = get_settings()

@@ -7,9 +7,9 @@ files under `var/` in the project directory and an in-memory lock store.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-import re
 from typing import Mapping, Optional, Tuple
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -12,12 +12,14 @@ from typing import List
 
 import pytest
 import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.cli import main
-from bot.stores import AdvisorTrackerStore, TrackerCheckpoint, forget_conversation
+from bot.erasure import TABLES, forget_conversation
+from bot.stores import AdvisorTrackerStore, TrackerCheckpoint
 from knowledge.plans import plans_for
 from tests.unit.test_tracker_window import DOMAIN
 from knowledge.db import upgrade_schema
@@ -130,3 +132,7 @@ def test_a_store_without_tables_has_nothing_to_remove(tmp_path, monkeypatch, cap
     assert main(["forget", "--user", "erin"]) == 0
     assert "deleted 0 event(s)" in capsys.readouterr().out
     assert not (tmp_path / "none.db").exists() and not (tmp_path / "kb.db").exists()  # nothing created
+
+
+def test_the_erased_tables_are_the_stores_tables():
+    assert [table.name for table in TABLES] == [SQLTrackerStore.SQLEvent.__tablename__, TrackerCheckpoint.__tablename__]
