@@ -1,0 +1,61 @@
+"""General fixes of the goal classifier found on the real goals' dev split, each tested with our own
+sentences (never the corpus's): split terms, hiring as a means, call counts, a brand named in passing."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge import classifier as classifier_module
+from knowledge.classifier import GoalClassifier
+from knowledge.loader import read_content
+from language.lemmatizer import get_lemmatizer
+from tests.conftest import CONTENT_DIR
+
+
+@pytest.fixture(scope="module")
+def lemmatizer():
+    return get_lemmatizer()
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return read_content(CONTENT_DIR).documents["classifier"]
+
+
+@pytest.fixture(scope="module")
+def classifier(rules, lemmatizer) -> GoalClassifier:
+    return GoalClassifier(rules, lemmatizer)
+
+
+def signals_of(result):
+    return [reason["signal"] for reason in result.reasons]
+
+
+# ---- a term's words split by other words -----------------------------------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("pl", "Wprowadzimy dwa nowe, ekologiczne produkty", "marketing", "launch"),
+        ("pl", "Zwiększyć udział firmy w rynku", "marketing", "market_share"),
+        ("en", "Introduce a new, greener product", "marketing", "launch"),
+    ],
+)
+def test_a_term_split_by_one_word_still_counts(classifier, lang, goal, plan, signal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
+
+
+def test_the_gap_is_bounded(classifier):
+    # "nowe umowy z klientami": two words between "nowy" and "klient" are too many.
+    result = classifier.classify("Podpisać nowe umowy z klientami", "pl")
+    assert result.plan == "sales"
+    assert "new_customers" not in signals_of(result)
+    assert classifier_module.TERM_GAP == 1
+
+
+def test_the_gap_is_what_joins_the_split_term(rules, lemmatizer, monkeypatch):
+    monkeypatch.setattr(classifier_module, "TERM_GAP", 0)
+    strict = GoalClassifier(rules, lemmatizer)
+    assert strict.classify("Wprowadzimy dwa nowe, ekologiczne produkty", "pl").plan == "unclear"
