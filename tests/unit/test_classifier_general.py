@@ -59,3 +59,49 @@ def test_the_gap_is_what_joins_the_split_term(rules, lemmatizer, monkeypatch):
     monkeypatch.setattr(classifier_module, "TERM_GAP", 0)
     strict = GoalClassifier(rules, lemmatizer)
     assert strict.classify("Wprowadzimy dwa nowe, ekologiczne produkty", "pl").plan == "unclear"
+
+
+# ---- hiring (or another outside matter) named as the means to a plan's goal ------------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,means",
+    [
+        ("pl", "Zwiększyć przychody o 15% dzięki zatrudnieniu dwóch nowych handlowców", "sales", "hiring"),
+        ("pl", "Podnieść sprzedaż poprzez rekrutację nowych pracowników", "sales", "hiring"),
+        ("en", "Grow revenue by 20% by hiring three account executives", "sales", "hiring"),
+        ("en", "Boost turnover via recruitment of new staff", "sales", "hiring"),
+    ],
+)
+def test_hiring_as_the_means_does_not_outweigh_the_goal(classifier, lang, goal, plan, means):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert result.scores["outside"] == 0
+    # The means is still shown, after the reasons behind the verdict.
+    assert means in signals_of(result)[1:]
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [
+        ("pl", "Zatrudnić dwóch nowych handlowców"),                 # hiring is the goal
+        ("pl", "Zmniejszyć rotację pracowników dzięki lepszemu onboardingowi"),
+        ("en", "Increase revenue and hire five new employees"),      # two goals, one outside
+        ("en", "Reduce employee turnover through better onboarding"),
+        # Out of reach: more than two words after the means phrase, or past a comma.
+        ("en", "Increase revenue with a plan that needs new hires"),
+        ("pl", "Zwiększyć sprzedaż dzięki planowi, zatrudnić nowych pracowników"),
+    ],
+)
+def test_hiring_as_the_goal_stays_outside(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "unclear", (goal, result.reasons)
+    assert result.scores["outside"] > 0
+
+
+def test_means_phrases_are_validated(rules):
+    from knowledge.classifier import validate_rules
+
+    broken = dict(rules)
+    broken["means"] = {"pl": [], "en": ["through"]}
+    problems = [str(p) for p in validate_rules(broken)]
+    assert any("'means' needs a non-empty list of pl phrases" in p for p in problems), problems
