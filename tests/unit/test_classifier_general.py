@@ -105,3 +105,33 @@ def test_means_phrases_are_validated(rules):
     broken["means"] = {"pl": [], "en": ["through"]}
     problems = [str(p) for p in validate_rules(broken)]
     assert any("'means' needs a non-empty list of pl phrases" in p for p in problems), problems
+
+
+# ---- counts of calls, meetings, visits and demos: selling activity ---------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [
+        ("pl", "Umówić 10 spotkań tygodniowo"),
+        ("pl", "dzwonic do 20 klientow dziennie"),
+        ("pl", "Przeprowadzić 5 prezentacji produktu tygodniowo"),
+        ("pl", "Zwiększyć liczbę wizyt handlowych o 20%"),
+        ("pl", "Wykonać 40 telefonów do klientów dziennie"),
+        ("en", "Each rep makes 60 phone calls daily"),
+        ("en", "Hold 8 client visits per week"),
+        ("en", "Run 12 product demonstrations"),
+    ],
+)
+def test_call_and_meeting_counts_are_sales_activity(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "sales", (goal, result.reasons)
+    assert "sales_activity" in signals_of(result)
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [("pl", "Organizować spotkanie zespołu"), ("en", "Improve the call to action on the landing page"),
+     ("en", "Reduce call center wait times")],
+)
+def test_internal_meetings_and_calls_to_action_are_not_selling(classifier, lang, goal):
+    assert "sales_activity" not in signals_of(classifier.classify(goal, lang))
