@@ -135,3 +135,31 @@ def test_call_and_meeting_counts_are_sales_activity(classifier, lang, goal):
 )
 def test_internal_meetings_and_calls_to_action_are_not_selling(classifier, lang, goal):
     assert "sales_activity" not in signals_of(classifier.classify(goal, lang))
+
+
+# ---- a brand named in passing is not a brand-building goal -----------------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [("pl", "Zwiększyć sprzedaż produktów marki X o 10%"), ("en", "Sell 20% more units of our own-brand products")],
+)
+def test_a_brand_named_next_to_a_sales_measure_is_not_both(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "sales", (goal, result.reasons)
+    assert "brand_named" in signals_of(result)
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [("pl", "Zwiększyć sprzedaż i umocnić markę"), ("pl", "Wzmocnić naszą markę i zwiększyć przychody"),
+     ("en", "Grow revenue and strengthen the brand"), ("en", "More revenue and a stronger brand")],
+)
+def test_building_the_brand_next_to_a_sales_measure_is_both(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "both", (goal, result.reasons)
+    assert "brand" in signals_of(result)
+
+
+@pytest.mark.parametrize("lang,goal", [("pl", "Marka w 3 lata"), ("en", "Improve our branding")])
+def test_the_brand_alone_still_points_to_marketing(classifier, lang, goal):
+    assert classifier.classify(goal, lang).plan == "marketing"
