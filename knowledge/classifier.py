@@ -419,6 +419,7 @@ class GoalClassifier:
             for lang, phrases in (node.get("terms") or {}).items():
                 by_language[lang][signal.id] = {lang: [str(p) for p in phrases]}
         ignore = rules.get("ignore") or {}
+        self._add_polish_adverbs(by_language["pl"], [str(p) for p in ignore.get("pl") or []])
         means = rules.get("means") or {}
         self._matchers = {
             lang: TermMatcher(
@@ -439,6 +440,24 @@ class GoalClassifier:
         self._both_needs = str(decision["both_needs"])
         self._both_min_ratio = float(decision["both_min_ratio"])
         self._min_lead = float(decision["min_lead"])
+
+    def _add_polish_adverbs(self, terms: Dict[str, Dict[str, List[str]]], ignored: List[str]) -> None:
+        """Give each one-word Polish adjective term its adverb ("lojalny" -> "lojalnie").
+
+        Not for horizon signals: there the adverb is a rate ("miesięcznie" = per month), not a
+        horizon. An adverb that is already a term or an ignored phrase is left where it is.
+        """
+        from language.adverbs import polish_adverbs
+
+        known = {fold(p) for by_lang in terms.values() for p in by_lang["pl"]} | {fold(p) for p in ignored}
+        for signal_id, by_lang in terms.items():
+            if self._signals[signal_id].dimension == "horizon":
+                continue
+            for phrase in list(by_lang["pl"]):
+                for adverb in polish_adverbs(phrase):
+                    if fold(adverb) not in known:
+                        known.add(fold(adverb))
+                        by_lang["pl"].append(adverb)
 
     # -- public -------------------------------------------------------------------------------
     def classify(self, text: Optional[str], lang: str) -> Classification:

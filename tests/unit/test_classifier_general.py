@@ -163,3 +163,36 @@ def test_building_the_brand_next_to_a_sales_measure_is_both(classifier, lang, go
 @pytest.mark.parametrize("lang,goal", [("pl", "Marka w 3 lata"), ("en", "Improve our branding")])
 def test_the_brand_alone_still_points_to_marketing(classifier, lang, goal):
     assert classifier.classify(goal, lang).plan == "marketing"
+
+
+# ---- Polish adverbs of adjective terms ---------------------------------------------------------
+
+def test_polish_adverbs_are_derived_only_when_morfeusz_knows_them():
+    from language.adverbs import polish_adverbs
+
+    assert polish_adverbs("lojalny") == ("lojalnie",)
+    assert polish_adverbs("szeroki") == ("szeroko",)
+    assert polish_adverbs("bezpośredni") == ("bezpośrednio",)
+    assert polish_adverbs("sprzedażowy") == ()      # no such adverb
+    assert polish_adverbs("marka") == ()            # not an adjective
+    assert polish_adverbs("badanie rynku") == ()    # one word only
+
+
+@pytest.mark.parametrize(
+    "goal,plan,signal",
+    [
+        ("Klienci mają lojalnie wracać do nas co roku", "marketing", "customer_loyalty"),
+        ("Myśleć strategicznie o rynku", "marketing", "broad_strategic"),
+        ("Działać taktycznie w tym kwartale", "sales", "narrow_tactical"),
+    ],
+)
+def test_an_adjective_term_also_matches_its_adverb(classifier, goal, plan, signal):
+    result = classifier.classify(goal, "pl")
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
+
+
+@pytest.mark.parametrize("goal", ["Publikować 4 wpisy miesięcznie", "Rosnąć 10% rocznie"])
+def test_horizon_adjectives_get_no_adverbs_as_those_are_rates(classifier, goal):
+    found = signals_of(classifier.classify(goal, "pl"))
+    assert not any(signal.startswith("horizon") for signal in found), found
