@@ -31,7 +31,7 @@ OUTSIDE = "outside"
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SIGNAL_KEYS = ("id", "dimension", "plan", "weight", "section", "terms", "duration", "reason")
 _TOP_KEYS = ("signals", "ignore", "means", "durations", "decision")
-_DECISION_KEYS = ("min_score", "both_needs", "both_min_ratio", "min_lead")
+_DECISION_KEYS = ("min_score", "both_needs", "both_min_ratio", "min_lead", "supports_only")
 _DURATION_BOUNDS = ("up_to_months", "over_months")
 _DURATIONS_KEYS = ("units", "plural_counts_as", "max_count", "fillers", "numbers")
 _UNIT_KEYS = ("id", "months", "plural") + LANGUAGES
@@ -213,6 +213,8 @@ def validate_rules(doc: Any, section_ids: Optional[Set[str]] = None) -> List[Rul
         if decision.get("both_needs") not in DIMENSIONS:
             v.add(decision, "decision", f"'both_needs' must be one of {', '.join(DIMENSIONS)}",
                   "both_needs" if "both_needs" in decision else None)
+        if "supports_only" in decision and decision.get("supports_only") not in DIMENSIONS:
+            v.add(decision, "decision", f"'supports_only' must be one of {', '.join(DIMENSIONS)}", "supports_only")
     return v.problems
 
 
@@ -440,6 +442,7 @@ class GoalClassifier:
         self._both_needs = str(decision["both_needs"])
         self._both_min_ratio = float(decision["both_min_ratio"])
         self._min_lead = float(decision["min_lead"])
+        self._supports_only: Optional[str] = decision.get("supports_only")
 
     def _add_polish_adverbs(self, terms: Dict[str, Dict[str, List[str]]], ignored: List[str]) -> None:
         """Give each one-word Polish adjective term its adverb ("lojalny" -> "lojalnie").
@@ -499,6 +502,17 @@ class GoalClassifier:
         }
         if {"sales", "marketing"} <= needed and min(sales, marketing) >= self._both_min_ratio * top:
             return "both", {"sales", "marketing"}
+        if self._supports_only:
+            # The other signals decide between the plans when they lead clearly on their own;
+            # the `supports_only` ones (the horizon) add to them and break their ties.
+            own = {"sales": 0.0, "marketing": 0.0}
+            for signal_id, hit in hits.items():
+                signal = self._signals[signal_id]
+                if signal.plan in own and signal.dimension != self._supports_only and not hit.means:
+                    own[signal.plan] += signal.weight
+            if abs(own["sales"] - own["marketing"]) >= self._min_lead:
+                winner = "sales" if own["sales"] > own["marketing"] else "marketing"
+                return winner, {winner}
         if abs(sales - marketing) < self._min_lead:
             return "unclear", set()
         winner = "sales" if sales > marketing else "marketing"

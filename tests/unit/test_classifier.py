@@ -315,7 +315,9 @@ def test_editing_a_weight_changes_the_verdict(content_copy, lemmatizer):
     replace_in(
         content_copy / "classifier.yml",
         "  - id: advertising_campaigns\n    dimension: tool\n    plan: sales\n    weight: 2\n",
-        "  - id: advertising_campaigns\n    dimension: tool\n    plan: sales\n    weight: 3\n",
+        # 5 > 4: with the horizon only supporting (decision.supports_only), the campaign must
+        # outweigh the awareness measure on its own.
+        "  - id: advertising_campaigns\n    dimension: tool\n    plan: sales\n    weight: 5\n",
     )
     after = GoalClassifier(read_content(content_copy).documents["classifier"], lemmatizer)
     assert after.classify(goal, "pl").plan == "sales"

@@ -196,3 +196,35 @@ def test_an_adjective_term_also_matches_its_adverb(classifier, goal, plan, signa
 def test_horizon_adjectives_get_no_adverbs_as_those_are_rates(classifier, goal):
     found = signals_of(classifier.classify(goal, "pl"))
     assert not any(signal.startswith("horizon") for signal in found), found
+
+
+# ---- a stated horizon supports what the goal is about, it does not overturn it ---------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan",
+    [
+        ("en", "Double website traffic from our ads within a month", "marketing"),
+        ("pl", "Podwoić ruch na stronie z reklam w ciągu miesiąca", "marketing"),
+        # The rest ties: the horizon decides.
+        ("en", "Leaflets and a customer survey this quarter", "sales"),
+        ("en", "Leaflets and a customer survey over the next three years", "marketing"),
+    ],
+)
+def test_the_horizon_only_supports(classifier, lang, goal, plan):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+
+
+def test_without_supports_only_the_horizon_counts_like_any_signal(rules, lemmatizer):
+    plain = dict(rules)
+    plain["decision"] = {k: v for k, v in rules["decision"].items() if k != "supports_only"}
+    classifier = GoalClassifier(plain, lemmatizer)
+    assert classifier.classify("Double website traffic from our ads within a month", "en").plan == "sales"
+
+
+def test_supports_only_must_name_a_dimension(rules):
+    from knowledge.classifier import validate_rules
+
+    broken = dict(rules)
+    broken["decision"] = dict(rules["decision"], supports_only="weather")
+    assert any("'supports_only' must be one of" in str(p) for p in validate_rules(broken))
