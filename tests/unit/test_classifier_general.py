@@ -228,3 +228,26 @@ def test_supports_only_must_name_a_dimension(rules):
     broken = dict(rules)
     broken["decision"] = dict(rules["decision"], supports_only="weather")
     assert any("'supports_only' must be one of" in str(p) for p in validate_rules(broken))
+
+
+# ---- more of the field's vocabulary, in both languages ---------------------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("pl", "Zwiększyć liczbę leadów sprzedażowych", "marketing", "lead_generation"),
+        ("en", "Generate more sales leads", "marketing", "lead_generation"),
+        ("pl", "Dotrzeć do nowej grupy docelowej", "marketing", "launch"),
+        ("en", "Reach a new target audience", "marketing", "launch"),
+        ("en", "Expand into the German market", "marketing", "launch"),
+        ("pl", "Osiągnąć 95% realizacji targetu", "sales", "sales_pipeline"),
+        ("en", "Reach 100% target attainment", "sales", "sales_pipeline"),
+        ("pl", "Zwiększyć średnie wydatki klientów", "sales", "orders"),
+        ("en", "Increase customer spend per visit", "sales", "orders"),
+        ("en", "Increase share of wallet among existing clients", "sales", "upsell_cross_sell"),
+    ],
+)
+def test_more_field_vocabulary(classifier, lang, goal, plan, signal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
