@@ -421,7 +421,7 @@ class GoalClassifier:
             for lang, phrases in (node.get("terms") or {}).items():
                 by_language[lang][signal.id] = {lang: [str(p) for p in phrases]}
         ignore = rules.get("ignore") or {}
-        self._add_polish_adverbs(by_language["pl"], [str(p) for p in ignore.get("pl") or []])
+        self._add_polish_forms(by_language["pl"], [str(p) for p in ignore.get("pl") or []])
         means = rules.get("means") or {}
         self._matchers = {
             lang: TermMatcher(
@@ -444,23 +444,28 @@ class GoalClassifier:
         self._min_lead = float(decision["min_lead"])
         self._supports_only: Optional[str] = decision.get("supports_only")
 
-    def _add_polish_adverbs(self, terms: Dict[str, Dict[str, List[str]]], ignored: List[str]) -> None:
-        """Give each one-word Polish adjective term its adverb ("lojalny" -> "lojalnie").
+    def _add_polish_forms(self, terms: Dict[str, Dict[str, List[str]]], ignored: List[str]) -> None:
+        """Polish forms the term lists leave out: the adverb of a one-word adjective term
+        ("lojalny" -> "lojalnie") and the noun-first order of an adjective-noun term
+        ("powracający klient" -> "klient powracający").
 
-        Not for horizon signals: there the adverb is a rate ("miesięcznie" = per month), not a
-        horizon. An adverb that is already a term or an ignored phrase is left where it is.
+        No adverbs for horizon signals: there the adverb is a rate ("miesięcznie" = per month),
+        not a horizon. A form that is already a term or an ignored phrase is left where it is.
         """
-        from language.adverbs import polish_adverbs
+        from language.adverbs import polish_adverbs, polish_noun_first
 
         known = {fold(p) for by_lang in terms.values() for p in by_lang["pl"]} | {fold(p) for p in ignored}
         for signal_id, by_lang in terms.items():
-            if self._signals[signal_id].dimension == "horizon":
-                continue
+            horizon = self._signals[signal_id].dimension == "horizon"
             for phrase in list(by_lang["pl"]):
-                for adverb in polish_adverbs(phrase):
-                    if fold(adverb) not in known:
-                        known.add(fold(adverb))
-                        by_lang["pl"].append(adverb)
+                forms = list(polish_adverbs(phrase)) if not horizon else []
+                reordered = polish_noun_first(phrase)
+                if reordered:
+                    forms.append(reordered)
+                for form in forms:
+                    if fold(form) not in known:
+                        known.add(fold(form))
+                        by_lang["pl"].append(form)
 
     # -- public -------------------------------------------------------------------------------
     def classify(self, text: Optional[str], lang: str) -> Classification:

@@ -1,4 +1,6 @@
-"""Polish adverbs derived from adjectives ("lojalny" -> "lojalnie", "szeroki" -> "szeroko").
+"""Polish forms a term list misses: adverbs derived from adjectives ("lojalny" -> "lojalnie",
+"szeroki" -> "szeroko") and the noun-first order of an adjective and a noun ("klient
+powracający" for "powracający klient").
 
 Morfeusz 2 gives an adverb its own lemma, so a term list that names the adjective misses the
 adverb. `polish_adverbs` derives the candidates by the regular endings and keeps only those
@@ -59,3 +61,31 @@ def polish_adverbs(word: str) -> Tuple[str, ...]:
             if found:
                 break
     return tuple(dict.fromkeys(found))
+
+
+def _is_modifier(word: str) -> bool:
+    """An adjective or an adjectival participle in any form ("silna", "powracający")."""
+    return any(
+        start == 0 and tag.split(":", 1)[0] in ("adj", "pact", "ppas")
+        for start, _end, (_form, _lemma, tag, _names, _quals) in _morfeusz().analyse(word)
+    )
+
+
+def _is_noun(word: str) -> bool:
+    return any(
+        start == 0 and tag.startswith("subst")
+        for start, _end, (_form, _lemma, tag, _names, _quals) in _morfeusz().analyse(word)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def polish_noun_first(phrase: str) -> str:
+    """"klient powracający" for "powracający klient": Polish often puts the adjective after the
+    noun. For a two-word phrase of an adjective and a noun, the phrase in the other order; else ""."""
+    words = phrase.strip().lower().split()
+    if len(words) != 2:
+        return ""
+    adjective, noun = words
+    if _is_modifier(adjective) and _is_noun(noun) and not _is_modifier(noun):
+        return f"{noun} {adjective}"
+    return ""

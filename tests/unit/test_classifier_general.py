@@ -251,3 +251,37 @@ def test_more_field_vocabulary(classifier, lang, goal, plan, signal):
     result = classifier.classify(goal, lang)
     assert result.plan == plan, (goal, result.reasons)
     assert signal in signals_of(result)
+
+
+# ---- Polish noun-first order and more vocabulary ---------------------------------------------
+
+def test_polish_noun_first_order_is_derived_for_adjective_noun_terms():
+    from language.adverbs import polish_noun_first
+
+    assert polish_noun_first("powracający klient") == "klient powracający"
+    assert polish_noun_first("silna marka") == "marka silna"
+    assert polish_noun_first("badanie rynku") == ""          # noun + noun
+    assert polish_noun_first("wprowadzić nowy produkt") == ""  # two words only
+
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("pl", "Zwiększenie liczby klientów powracających", "marketing", "customer_loyalty"),
+        ("pl", "Mieć więcej klientów zadowolonych z obsługi", "marketing", "customer_loyalty"),
+        ("pl", "Budować trwałe relacje z klientami", "marketing", "customer_loyalty"),
+        ("en", "Strengthen customer relationships", "marketing", "customer_loyalty"),
+        ("pl", "Zdobycie pozycji lidera w branży", "marketing", "positioning"),
+        ("en", "Become the market leader in our region", "marketing", "positioning"),
+        ("pl", "Wejście z produktem na rynki zagraniczne", "marketing", "launch"),
+        ("en", "Enter two overseas markets", "marketing", "launch"),
+        ("pl", "Zwiększenie zaufania do marki", "marketing", "reputation"),
+        ("pl", "Pozyskanie 30 nowych odbiorców hurtowych", "sales", "new_customers"),
+        ("en", "Win more buyers in the B2B segment", "sales", "new_customers"),
+        ("pl", "Zwiększenie liczby zapytań ze strony internetowej", "marketing", "lead_generation"),
+    ],
+)
+def test_word_order_and_vocabulary(classifier, lang, goal, plan, signal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
