@@ -256,8 +256,11 @@ def report(results: Dict[str, Any]) -> str:
             [key, str(v["correct"]), str(v["total"])] for key, v in advisor["by_aspect"].items()
         ]))
     goals = results["classifier"]["by_language"]
-    out.append("\nGoal classifier on held-out goals: " + ", ".join(
+    out.append("\nGoal classifier on self-written held-out goals (bench/data/goals.yml): " + ", ".join(
         f"{lang} {100 * v['accuracy']:.1f} % ({v['correct']}/{v['total']})" for lang, v in sorted(goals.items())))
+    if results.get("classifier_real"):
+        from bench.real_goals import report as real_goals_report
+        out.append(real_goals_report(results["classifier_real"]))
     return "\n".join(out)
 
 
@@ -298,6 +301,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             results["assistants"]["rasa-default"] = measure_assistant("rasa-default", model, args, work)
             results["assistants"]["rasa-default"]["train_seconds"] = seconds
         results["classifier"] = classifier_accuracy()
+        from bench.real_goals import evaluate as real_goals  # the real goal statements, test and dev
+        results["classifier_real"] = real_goals()
         if not args.skip_deployments:  # embedded, PostgreSQL + Redis with one and two Rasa servers
             from bench.load import bench_deployments
             results["deployments"] = bench_deployments(args.concurrency, args.load_seconds, work)

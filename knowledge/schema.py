@@ -334,11 +334,13 @@ class Decision(Strict):
     both_needs: Literal[DIMENSIONS]
     both_min_ratio: number(ge=0, le=1)
     min_lead: number(ge=0)
+    supports_only: Optional[Literal[DIMENSIONS]] = None  # a dimension that only breaks ties (e.g. the horizon)
 
 
 class Rules(Strict):
     signals: conlist(Signal, min_items=1)
     ignore: Optional[per_language(conlist(Text, min_items=1), "phrases", required=False)]
+    means: Optional[per_language(conlist(Text, min_items=1), "phrases", required=False)]  # "through", "dzięki"
     durations: Optional[Durations]
     decision: Decision
 

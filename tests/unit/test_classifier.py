@@ -315,7 +315,9 @@ def test_editing_a_weight_changes_the_verdict(content_copy, lemmatizer):
     replace_in(
         content_copy / "classifier.yml",
         "  - id: advertising_campaigns\n    dimension: tool\n    plan: sales\n    weight: 2\n",
-        "  - id: advertising_campaigns\n    dimension: tool\n    plan: sales\n    weight: 3\n",
+        # 5 > 4: with the horizon only supporting (decision.supports_only), the campaign must
+        # outweigh the awareness measure on its own.
+        "  - id: advertising_campaigns\n    dimension: tool\n    plan: sales\n    weight: 5\n",
     )
     after = GoalClassifier(read_content(content_copy).documents["classifier"], lemmatizer)
     assert after.classify(goal, "pl").plan == "sales"
@@ -473,3 +475,82 @@ def test_cli_classify(sqlite_url, monkeypatch, capsys):
         "reasons": [json.loads(out)["reasons"][0]],
         "language": "pl",
     }
+
+
+# ---- the field's own vocabulary (metrics and activities people write in real goals) -----------
+
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("pl", "Zwiększyć liczbę leadów MQL o 25% w kolejnym kwartale", "marketing", "lead_generation"),
+        ("pl", "Zbudować pipeline o wartości 2 mln zł na Q3", "sales", "sales_pipeline"),
+        ("pl", "Podnieść średnią wartość transakcji o 10%", "sales", "orders"),
+        ("pl", "Więcej upsellingu u obecnych klientów", "sales", "upsell_cross_sell"),
+        ("pl", "Obniżyć CAC o 15%", "marketing", "acquisition_cost"),
+        ("pl", "Zmniejszyć churn do 3% miesięcznie", "marketing", "customer_loyalty"),
+        ("pl", "Podwoić ruch organiczny z SEO", "marketing", "search_and_web_traffic"),
+        ("pl", "Zdobyć 200 nowych opinii w Google", "marketing", "reputation"),
+        ("pl", "Zwiększyć zasięg w mediach społecznościowych", "marketing", "social_media_and_content"),
+        ("pl", "Wejść w nowy segment klientów", "marketing", "launch"),
+        ("en", "Generate 300 MQLs per quarter", "marketing", "lead_generation"),
+        ("en", "Hit 110% of quota this quarter", "sales", "sales_pipeline"),
+        ("en", "Raise the average deal size to $40K", "sales", "orders"),
+        ("en", "Grow upsell revenue from existing accounts", "sales", "upsell_cross_sell"),
+        ("en", "Bring CAC below $500", "marketing", "acquisition_cost"),
+        ("en", "Raise customer lifetime value (CLV) by 20%", "marketing", "customer_loyalty"),
+        ("en", "Cut churn and lift renewal rates", "marketing", "customer_loyalty"),
+        ("en", "Double organic search traffic", "marketing", "search_and_web_traffic"),
+        ("en", "Collect 100 more five-star reviews", "marketing", "reputation"),
+        ("en", "Grow our LinkedIn followers and engagement", "marketing", "social_media_and_content"),
+        ("en", "Expand into two new verticals", "marketing", "launch"),
+        ("en", "Grow ARR by 30% and cut churn", "both", "revenue"),
+    ],
+)
+def test_the_fields_metrics_and_activities(classifier, lang, goal, plan, signal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
+    assert all(reason["section"] and reason["text"] for reason in result.reasons)
+
+
+@pytest.mark.parametrize(
+    "lang,goal,signal",
+    [
+        ("pl", "Spłacić kredyt obrotowy", "finance"),
+        ("pl", "Utrzymać koszty projektu w budżecie", "finance"),
+        ("pl", "Zmniejszyć rotację pracowników w magazynie", "staff_matters"),
+        ("pl", "Skrócić czas awarii systemu", "internal_operations"),
+        ("en", "Pay down the bank loan", "finance"),
+        ("en", "Improve employee onboarding", "staff_matters"),
+        ("en", "Raise employee retention", "staff_matters"),
+        ("en", "Reduce production defects", "internal_operations"),
+    ],
+)
+def test_finance_staff_and_operations_stay_outside_the_two_plans(classifier, lang, goal, signal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "unclear", (goal, result.reasons)
+    assert signal in signals_of(result)
+
+
+@pytest.mark.parametrize(
+    "lang,goal,plan",
+    [
+        ("en", "Lower the cost per lead", "marketing"),       # the longer term wins over "cost"
+        ("en", "Improve the lead-to-opportunity conversion rate", "sales"),
+        ("en", "Lift the email click-through rate", "marketing"),  # "rate" is not a rating
+    ],
+)
+def test_longer_terms_and_rates(classifier, lang, goal, plan):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [("en", "Grow web traffic by 20% per month"), ("pl", "Publikować 8 wpisów miesięcznie"),
+     ("en", "Book 15 demos per week")],
+)
+def test_a_rate_is_not_a_horizon(classifier, lang, goal):
+    found = signals_of(classifier.classify(goal, lang))
+    assert found and not any(signal.startswith("horizon") for signal in found)

@@ -1,0 +1,287 @@
+"""General fixes of the goal classifier found on the real goals' dev split, each tested with our own
+sentences (never the corpus's): split terms, hiring as a means, call counts, a brand named in passing."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge import classifier as classifier_module
+from knowledge.classifier import GoalClassifier
+from knowledge.loader import read_content
+from language.lemmatizer import get_lemmatizer
+from tests.conftest import CONTENT_DIR
+
+
+@pytest.fixture(scope="module")
+def lemmatizer():
+    return get_lemmatizer()
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return read_content(CONTENT_DIR).documents["classifier"]
+
+
+@pytest.fixture(scope="module")
+def classifier(rules, lemmatizer) -> GoalClassifier:
+    return GoalClassifier(rules, lemmatizer)
+
+
+def signals_of(result):
+    return [reason["signal"] for reason in result.reasons]
+
+
+# ---- a term's words split by other words -----------------------------------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("pl", "Wprowadzimy dwa nowe, ekologiczne produkty", "marketing", "launch"),
+        ("pl", "Zwiększyć udział firmy w rynku", "marketing", "market_share"),
+        ("en", "Introduce a new, greener product", "marketing", "launch"),
+    ],
+)
+def test_a_term_split_by_one_word_still_counts(classifier, lang, goal, plan, signal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
+
+
+def test_the_gap_is_bounded(classifier):
+    # "nowe umowy z klientami": two words between "nowy" and "klient" are too many.
+    result = classifier.classify("Podpisać nowe umowy z klientami", "pl")
+    assert result.plan == "sales"
+    assert "new_customers" not in signals_of(result)
+    assert classifier_module.TERM_GAP == 1
+
+
+def test_the_gap_is_what_joins_the_split_term(rules, lemmatizer, monkeypatch):
+    monkeypatch.setattr(classifier_module, "TERM_GAP", 0)
+    strict = GoalClassifier(rules, lemmatizer)
+    assert strict.classify("Wprowadzimy dwa nowe, ekologiczne produkty", "pl").plan == "unclear"
+
+
+# ---- hiring (or another outside matter) named as the means to a plan's goal ------------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,means",
+    [
+        ("pl", "Zwiększyć przychody o 15% dzięki zatrudnieniu dwóch nowych handlowców", "sales", "hiring"),
+        ("pl", "Podnieść sprzedaż poprzez rekrutację nowych pracowników", "sales", "hiring"),
+        ("en", "Grow revenue by 20% by hiring three account executives", "sales", "hiring"),
+        ("en", "Boost turnover via recruitment of new staff", "sales", "hiring"),
+    ],
+)
+def test_hiring_as_the_means_does_not_outweigh_the_goal(classifier, lang, goal, plan, means):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert result.scores["outside"] == 0
+    # The means is still shown, after the reasons behind the verdict.
+    assert means in signals_of(result)[1:]
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [
+        ("pl", "Zatrudnić dwóch nowych handlowców"),                 # hiring is the goal
+        ("pl", "Zmniejszyć rotację pracowników dzięki lepszemu onboardingowi"),
+        ("en", "Increase revenue and hire five new employees"),      # two goals, one outside
+        ("en", "Reduce employee turnover through better onboarding"),
+        # Out of reach: more than two words after the means phrase, or past a comma.
+        ("en", "Increase revenue with a plan that needs new hires"),
+        ("pl", "Zwiększyć sprzedaż dzięki planowi, zatrudnić nowych pracowników"),
+    ],
+)
+def test_hiring_as_the_goal_stays_outside(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "unclear", (goal, result.reasons)
+    assert result.scores["outside"] > 0
+
+
+def test_means_phrases_are_validated(rules):
+    from knowledge.classifier import validate_rules
+
+    broken = dict(rules)
+    broken["means"] = {"pl": [], "en": ["through"]}
+    problems = [str(p) for p in validate_rules(broken)]
+    assert any("means" in p and "'pl'" in p and "non-empty list" in p for p in problems), problems
+
+
+# ---- counts of calls, meetings, visits and demos: selling activity ---------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [
+        ("pl", "Umówić 10 spotkań tygodniowo"),
+        ("pl", "dzwonic do 20 klientow dziennie"),
+        ("pl", "Przeprowadzić 5 prezentacji produktu tygodniowo"),
+        ("pl", "Zwiększyć liczbę wizyt handlowych o 20%"),
+        ("pl", "Wykonać 40 telefonów do klientów dziennie"),
+        ("en", "Each rep makes 60 phone calls daily"),
+        ("en", "Hold 8 client visits per week"),
+        ("en", "Run 12 product demonstrations"),
+    ],
+)
+def test_call_and_meeting_counts_are_sales_activity(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "sales", (goal, result.reasons)
+    assert "sales_activity" in signals_of(result)
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [("pl", "Organizować spotkanie zespołu"), ("en", "Improve the call to action on the landing page"),
+     ("en", "Reduce call center wait times")],
+)
+def test_internal_meetings_and_calls_to_action_are_not_selling(classifier, lang, goal):
+    assert "sales_activity" not in signals_of(classifier.classify(goal, lang))
+
+
+# ---- a brand named in passing is not a brand-building goal -----------------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [("pl", "Zwiększyć sprzedaż produktów marki X o 10%"), ("en", "Sell 20% more units of our own-brand products")],
+)
+def test_a_brand_named_next_to_a_sales_measure_is_not_both(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "sales", (goal, result.reasons)
+    assert "brand_named" in signals_of(result)
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [("pl", "Zwiększyć sprzedaż i umocnić markę"), ("pl", "Wzmocnić naszą markę i zwiększyć przychody"),
+     ("en", "Grow revenue and strengthen the brand"), ("en", "More revenue and a stronger brand")],
+)
+def test_building_the_brand_next_to_a_sales_measure_is_both(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "both", (goal, result.reasons)
+    assert "brand" in signals_of(result)
+
+
+@pytest.mark.parametrize("lang,goal", [("pl", "Marka w 3 lata"), ("en", "Improve our branding")])
+def test_the_brand_alone_still_points_to_marketing(classifier, lang, goal):
+    assert classifier.classify(goal, lang).plan == "marketing"
+
+
+# ---- Polish adverbs of adjective terms ---------------------------------------------------------
+
+def test_polish_adverbs_are_derived_only_when_morfeusz_knows_them():
+    from language.adverbs import polish_adverbs
+
+    assert polish_adverbs("lojalny") == ("lojalnie",)
+    assert polish_adverbs("szeroki") == ("szeroko",)
+    assert polish_adverbs("bezpośredni") == ("bezpośrednio",)
+    assert polish_adverbs("sprzedażowy") == ()      # no such adverb
+    assert polish_adverbs("marka") == ()            # not an adjective
+    assert polish_adverbs("badanie rynku") == ()    # one word only
+
+
+@pytest.mark.parametrize(
+    "goal,plan,signal",
+    [
+        ("Klienci mają lojalnie wracać do nas co roku", "marketing", "customer_loyalty"),
+        ("Myśleć strategicznie o rynku", "marketing", "broad_strategic"),
+        ("Działać taktycznie w tym kwartale", "sales", "narrow_tactical"),
+    ],
+)
+def test_an_adjective_term_also_matches_its_adverb(classifier, goal, plan, signal):
+    result = classifier.classify(goal, "pl")
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
+
+
+@pytest.mark.parametrize("goal", ["Publikować 4 wpisy miesięcznie", "Rosnąć 10% rocznie"])
+def test_horizon_adjectives_get_no_adverbs_as_those_are_rates(classifier, goal):
+    found = signals_of(classifier.classify(goal, "pl"))
+    assert not any(signal.startswith("horizon") for signal in found), found
+
+
+# ---- a stated horizon supports what the goal is about, it does not overturn it ---------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan",
+    [
+        ("en", "Double website traffic from our ads within a month", "marketing"),
+        ("pl", "Podwoić ruch na stronie z reklam w ciągu miesiąca", "marketing"),
+        # The rest ties: the horizon decides.
+        ("en", "Leaflets and a customer survey this quarter", "sales"),
+        ("en", "Leaflets and a customer survey over the next three years", "marketing"),
+    ],
+)
+def test_the_horizon_only_supports(classifier, lang, goal, plan):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+
+
+def test_without_supports_only_the_horizon_counts_like_any_signal(rules, lemmatizer):
+    plain = dict(rules)
+    plain["decision"] = {k: v for k, v in rules["decision"].items() if k != "supports_only"}
+    classifier = GoalClassifier(plain, lemmatizer)
+    assert classifier.classify("Double website traffic from our ads within a month", "en").plan == "sales"
+
+
+def test_supports_only_must_name_a_dimension(rules):
+    from knowledge.classifier import validate_rules
+
+    broken = dict(rules)
+    broken["decision"] = dict(rules["decision"], supports_only="weather")
+    assert any("'supports_only' must be one of" in str(p) for p in validate_rules(broken))
+
+
+# ---- more of the field's vocabulary, in both languages ---------------------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("pl", "Zwiększyć liczbę leadów sprzedażowych", "marketing", "lead_generation"),
+        ("en", "Generate more sales leads", "marketing", "lead_generation"),
+        ("pl", "Dotrzeć do nowej grupy docelowej", "marketing", "launch"),
+        ("en", "Reach a new target audience", "marketing", "launch"),
+        ("en", "Expand into the German market", "marketing", "launch"),
+        ("pl", "Osiągnąć 95% realizacji targetu", "sales", "sales_pipeline"),
+        ("en", "Reach 100% target attainment", "sales", "sales_pipeline"),
+        ("pl", "Zwiększyć średnie wydatki klientów", "sales", "orders"),
+        ("en", "Increase customer spend per visit", "sales", "orders"),
+        ("en", "Increase share of wallet among existing clients", "sales", "upsell_cross_sell"),
+    ],
+)
+def test_more_field_vocabulary(classifier, lang, goal, plan, signal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
+
+
+# ---- Polish noun-first order and more vocabulary ---------------------------------------------
+
+def test_polish_noun_first_order_is_derived_for_adjective_noun_terms():
+    from language.adverbs import polish_noun_first
+
+    assert polish_noun_first("powracający klient") == "klient powracający"
+    assert polish_noun_first("silna marka") == "marka silna"
+    assert polish_noun_first("badanie rynku") == ""          # noun + noun
+    assert polish_noun_first("wprowadzić nowy produkt") == ""  # two words only
+
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("pl", "Zwiększenie liczby klientów powracających", "marketing", "customer_loyalty"),
+        ("pl", "Mieć więcej klientów zadowolonych z obsługi", "marketing", "customer_loyalty"),
+        ("pl", "Budować trwałe relacje z klientami", "marketing", "customer_loyalty"),
+        ("en", "Strengthen customer relationships", "marketing", "customer_loyalty"),
+        ("pl", "Zdobycie pozycji lidera w branży", "marketing", "positioning"),
+        ("en", "Become the market leader in our region", "marketing", "positioning"),
+        ("pl", "Wejście z produktem na rynki zagraniczne", "marketing", "launch"),
+        ("en", "Enter two overseas markets", "marketing", "launch"),
+        ("pl", "Zwiększenie zaufania do marki", "marketing", "reputation"),
+        ("pl", "Pozyskanie 30 nowych odbiorców hurtowych", "sales", "new_customers"),
+        ("en", "Win more buyers in the B2B segment", "sales", "new_customers"),
+        ("pl", "Zwiększenie liczby zapytań ze strony internetowej", "marketing", "lead_generation"),
+    ],
+)
+def test_word_order_and_vocabulary(classifier, lang, goal, plan, signal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert signal in signals_of(result)
