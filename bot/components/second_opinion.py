@@ -5,7 +5,8 @@ confidently wrong on real questions whose words it has seen under another intent
 component keeps a TF-IDF index of every training sentence's lemmas (the tokenizer already
 lemmatised them) and, for each message, lets its nearest training sentences vote for an
 intent. When the classifier picks a knowledge-base intent (`ask_*`, `faq_*`) below
-`trust_above` and the neighbours vote for another intent, the message is uncertain: the
+`trust_above` for a message of at least `min_words` words (shorter ones are follow-ups) and the
+neighbours vote for another intent, the message is uncertain: the
 intent becomes `nlu_fallback`, exactly as Rasa's FallbackClassifier would set it, so the
 did-you-mean action offers the ranked topics instead of a confident wrong answer.
 
@@ -60,6 +61,8 @@ class SecondOpinionClassifier(GraphComponent):
             "trust_above": 0.6,
             # lemmas in more than this share of the training sentences carry no signal
             "max_df": 0.2,
+            # shorter messages ("a budżet?", "and the team?") are follow-ups: too few words to vote on
+            "min_words": 5,
         }
 
     def __init__(
@@ -149,7 +152,10 @@ class SecondOpinionClassifier(GraphComponent):
             confidence = intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0
             if not name.startswith(KNOWLEDGE_PREFIXES) or confidence >= self._config["trust_above"]:
                 continue
-            vote = self.neighbour_vote(_lemmas(message))
+            lemmas = _lemmas(message)
+            if len(lemmas) < self._config["min_words"]:
+                continue
+            vote = self.neighbour_vote(lemmas)
             message.set(SECOND_OPINION_KEY, vote, add_to_output=True)
             if vote != name:
                 self._doubt(message, confidence)
