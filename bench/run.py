@@ -274,6 +274,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="seconds per point of the throughput curve (0: skip the curve)")
     parser.add_argument("--skip-cli", action="store_true", help="do not time the advisor CLI commands")
     parser.add_argument("--skip-accuracy", action="store_true", help="performance figures only")
+    parser.add_argument("--skip-train", action="store_true", help="do not time a cold training of the advisor")
     parser.add_argument("--skip-deployments", action="store_true", help="do not run bench/load.py's deployments")
     parser.add_argument("--conversation-turns", type=int, default=400,
                         help="turns of bench/conversation_length.py's long conversation (0: skip it)")
@@ -284,11 +285,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     results: Dict[str, Any] = {"settings": vars(args), "assistants": {}}
     work = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     try:
-        print("training the advisor from scratch (timed)...", flush=True)
         from bench.targets import _children_cpu
-        cpu_before = _children_cpu()
-        _, advisor_train = train(PROJECT_DIR / "bot" / "config.yml", work / "models", "advisor-bench")
-        advisor_train_cpu = _children_cpu() - cpu_before
+        advisor_train = advisor_train_cpu = None
+        if not args.skip_train:
+            print("training the advisor from scratch (timed)...", flush=True)
+            cpu_before = _children_cpu()
+            _, advisor_train = train(PROJECT_DIR / "bot" / "config.yml", work / "models", "advisor-bench")
+            advisor_train_cpu = _children_cpu() - cpu_before
         results["assistants"]["advisor"] = measure_assistant("advisor", MODEL, args, work)
         results["assistants"]["advisor"]["train_seconds"] = advisor_train
         results["assistants"]["advisor"]["train_cpu_seconds"] = advisor_train_cpu
