@@ -21,7 +21,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import conversation, plan_state as ps
-from actions.knowledge_base import get_classifier, get_horizon_signals, get_input_reader, get_repository
+from actions.knowledge_base import get_classifier, get_horizon_signals, get_input_reader, get_service
 from actions.plan_goals import list_events, remove_goal, replace_goal
 from knowledge.plan_input import clean, has_words
 
@@ -242,7 +242,7 @@ class ValidatePlanForm(FormValidationAction):
                 else:
                     goals.notices.response("utter_goal_not_sure_hint")
             else:
-                goals.add(text, get_classifier(), lang, ps.plan_names(get_repository(), lang))
+                goals.add(text, get_classifier(), lang, get_service().plan_names(lang))
         return {ps.GOAL: None, **goals.slots(), **language}
 
     def validate_goals_done(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

@@ -59,7 +59,7 @@ def _kb_loaded(url: str) -> bool:
     from knowledge.repository import repository_for
 
     try:
-        return repository_for(url).content_digest() is not None
+        return repository_for(url).is_loaded()
     except SQLAlchemyError:
         return False  # a new database has no tables; a server that is down makes the load fail clearly
 

@@ -144,6 +144,11 @@ class KnowledgeRepository:
         with self._sessions() as session:
             return [Topic(r.id, r.aspect, r.title) for r in session.execute(stmt)]
 
+    def is_loaded(self) -> bool:
+        """Whether `advisor kb load` has filled this knowledge base."""
+        with self._sessions() as session:
+            return session.get(m.Meta, "loaded_at") is not None
+
     def document(self, name: str) -> Optional[Any]:
         with self._sessions() as session:
             return session.execute(select(m.Document.body).where(m.Document.name == name)).scalar_one_or_none()

@@ -31,13 +31,11 @@ import yaml
 
 from tests.channels.test_intranet import request
 from tests.security.support import channels_for, serving, settings
+from bench.servers import _spawn_action_server, _spawn_rasa_server, _wait
 from tests.support import (
     MODEL,
     PROJECT_DIR,
     Assistant,
-    _spawn_action_server,
-    _spawn_rasa_server,
-    _wait,
     free_port,
     restart_action_server,
     stop_assistant,
@@ -210,10 +208,10 @@ async def test_actions_on_an_empty_knowledge_base_say_it_is_unavailable(tmp_path
     from actions.answer_question import ActionAnswerQuestion
     from actions.did_you_mean import ActionDidYouMean
     from actions.knowledge_base import clear_caches
-    from knowledge.db import create_schema
+    from knowledge.db import upgrade_schema
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    create_schema(url)  # every table, no content: a truncated or half-made knowledge base
+    upgrade_schema("knowledge", url)  # every table, no content: a truncated or half-made knowledge base
     monkeypatch.setenv("KNOWLEDGE_DB_URL", url)
     clear_caches()
     tracker = Tracker(
