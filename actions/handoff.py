@@ -22,7 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
-from bot.settings import get_settings
+from bot.services import handoff_contact
 
 FEEDBACK_INTENT = "feedback"
 DECLINES_BEFORE_HANDOFF = 2
@@ -69,7 +69,7 @@ def declines_before(events: List[Dict[str, Any]]) -> int:
 
 
 def offer_contact(dispatcher: CollectingDispatcher, lang: str, response: str) -> None:
-    link = get_settings().contact_for(lang)
+    link = handoff_contact(lang)
     if link is None:
         dispatcher.utter_message(response="utter_handoff_unconfigured")
         return

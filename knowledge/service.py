@@ -15,7 +15,7 @@ from knowledge.drafting import Drafting, build_plan, drafting_from_repository, r
 from knowledge.loader import Content, load_content, read_content
 from knowledge.plan_input import PlanInputReader
 from knowledge.plans import StoredPlan, plans_for
-from knowledge.repository import Answer, KnowledgeBaseEmpty, Topic, repository_for
+from knowledge.repository import AbstractKnowledgeRepository, Answer, KnowledgeBaseEmpty, Topic, repository_for
 from language.lemmatizer import get_lemmatizer
 
 
@@ -59,7 +59,7 @@ class KnowledgeService:
     built from the content on first use and kept: after `advisor kb load`, restart the process.
     """
 
-    def __init__(self, repository: Any, plans: Any, lemmatizer: Optional[Callable[[], Any]] = None) -> None:
+    def __init__(self, repository: AbstractKnowledgeRepository, plans: Any, lemmatizer: Optional[Callable[[], Any]] = None) -> None:
         self._repository = repository
         self._plans = plans
         self._lemmatizer = lemmatizer or get_lemmatizer

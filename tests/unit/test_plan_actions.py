@@ -157,7 +157,8 @@ async def test_draft_is_saved_presented_and_the_plan_forgotten(plan_kb, dispatch
     assert all(value is None for value in slot_events(events).values())
 
 
-async def test_show_my_plan_after_a_restart(plan_kb, dispatcher):
+async def test_show_my_plan_after_a_restart(loaded_kb, dispatcher):
+    """On the real (SQLite) database: a saved plan outlives the process."""
     from rasa_sdk.executor import CollectingDispatcher
 
     sender = new_user()
