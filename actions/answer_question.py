@@ -7,11 +7,9 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions import conversation, handoff
-from actions.knowledge_base import get_repository
-from knowledge.repository import KnowledgeBaseEmpty
+from actions.knowledge_base import KnowledgeUnavailable, get_service
 
 FOLLOW_UP_INTENT = "follow_up"
 ASPECT_INTENT_PREFIX = "ask_"
@@ -77,10 +75,10 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_message_too_long")
             return []
         intent = conversation.intent_name(tracker)
-        repository = get_repository()
+        knowledge = get_service()
         try:
             if intent and intent.startswith(FAQ_INTENT_PREFIX):
-                answer = repository.faq(intent[len(FAQ_INTENT_PREFIX):], lang)
+                answer = knowledge.faq(intent[len(FAQ_INTENT_PREFIX):], lang)
                 events: List[Dict[Text, Any]] = []
             else:
                 aspect, plan = resolve_topic(
@@ -95,11 +93,9 @@ class ActionAnswerQuestion(Action):
                     dispatcher.utter_message(response="utter_default")
                     handoff.after_decline(dispatcher, tracker)
                     return []
-                answer = repository.answer(aspect, plan, lang)
+                answer = knowledge.answer(aspect, plan, lang)
                 events = [SlotSet("aspect", aspect), SlotSet("plan", plan)]
-            if answer is None and not repository.topics(lang):  # no answer because nothing is loaded
-                raise KnowledgeBaseEmpty("the knowledge base is not loaded")
-        except (SQLAlchemyError, KnowledgeBaseEmpty):  # unreachable, or a database never loaded
+        except KnowledgeUnavailable:  # unreachable, or a database never loaded
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         if answer is None:

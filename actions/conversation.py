@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
-from bot.settings import get_settings
+from bot.services import message_limit
 from knowledge import LANGUAGES
 
 
@@ -34,7 +34,7 @@ def message_text(tracker: Tracker) -> str:
 
 
 def is_too_long(tracker: Tracker) -> bool:
-    return len(message_text(tracker)) > get_settings().max_message_chars
+    return len(message_text(tracker)) > message_limit()
 
 
 def source_payload(source: Optional[Dict[str, str]], lang: str) -> Dict[str, Any]:

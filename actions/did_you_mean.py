@@ -7,12 +7,10 @@ from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions import conversation, handoff
 from actions.answer_question import ASPECT_INTENT_PREFIX, FAQ_INTENT_PREFIX
-from actions.knowledge_base import get_repository
-from knowledge.repository import KnowledgeBaseEmpty
+from actions.knowledge_base import KnowledgeUnavailable, get_service
 
 MAX_SUGGESTIONS = 3
 # Intents below this confidence are not worth suggesting.
@@ -32,7 +30,7 @@ class ActionDidYouMean(Action):
         lang = conversation.language(tracker)
         try:
             buttons = self._suggestions(tracker, lang)
-        except (SQLAlchemyError, KnowledgeBaseEmpty):  # unreachable, or a database never loaded
+        except KnowledgeUnavailable:  # unreachable, or a database never loaded
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         if buttons:
@@ -44,10 +42,8 @@ class ActionDidYouMean(Action):
         return []
 
     def _suggestions(self, tracker: Tracker, lang: str) -> List[Dict[str, str]]:
-        repository = get_repository()
-        titles = {topic.aspect: topic.title for topic in repository.topics(lang)}
-        if not titles:
-            raise KnowledgeBaseEmpty("the knowledge base has no topics")
+        knowledge = get_service()
+        titles = {topic.aspect: topic.title for topic in knowledge.topics(lang)}
         plans = conversation.entity_values(tracker, "plan")
         buttons: List[Dict[str, str]] = []
         for ranked in tracker.latest_message.get("intent_ranking") or []:
@@ -60,7 +56,7 @@ class ActionDidYouMean(Action):
                 # the button names a topic, so it must not inherit the plan of an earlier answer
                 entities = {"aspect": aspect, "plan": plans[0] if len(plans) == 1 else "both"}
             elif name.startswith(FAQ_INTENT_PREFIX):
-                faq = repository.faq(name[len(FAQ_INTENT_PREFIX):], lang)
+                faq = knowledge.faq(name[len(FAQ_INTENT_PREFIX):], lang)
                 title = faq.question if faq else None
                 entities = {}
             else:

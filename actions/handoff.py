@@ -16,17 +16,17 @@ A hand-off on request is not answered from the guide either: it sends the fallba
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
-from bot.settings import get_settings
+from bot.services import check_settings, handoff_contact
 
 # Read once at start: a wrong ADVISOR_CONTACT stops the action server with the variable's name
 # instead of failing every action later (the contact itself is read again at each offer).
-get_settings()
+check_settings()
 
 FEEDBACK_INTENT = "feedback"
 DECLINES_BEFORE_HANDOFF = 2
@@ -73,7 +73,7 @@ def declines_before(events: List[Dict[str, Any]]) -> int:
 
 
 def offer_contact(dispatcher: CollectingDispatcher, lang: str, response: str) -> None:
-    link = get_settings().contact_for(lang)
+    link = handoff_contact(lang)
     if link is None:
         dispatcher.utter_message(response="utter_handoff_unconfigured")
         return

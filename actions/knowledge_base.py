@@ -1,56 +1,45 @@
-"""The action server's access to the knowledge base and the saved plans (one of each per process).
+"""The action server's one way to the knowledge base and the saved plans: `get_service()`.
 
-The goal classifier, the drafting labels and the input reader are built once from the
-knowledge base's content; after `advisor kb load`, restart the action server to pick up changes.
+Actions catch `KnowledgeUnavailable` (a database error or a knowledge base never loaded) and
+answer `utter_temporarily_unavailable`. Unit tests put an in-memory fake in with `use_service`.
 """
 
 from __future__ import annotations
 
-import functools
+from typing import FrozenSet, Optional
 
-from bot.settings import get_settings
-from knowledge.classifier import GoalClassifier, classifier_from_repository
-from knowledge.drafting import Drafting, drafting_from_repository
+from bot.services import knowledge_service
+from knowledge.classifier import GoalClassifier
 from knowledge.plan_input import PlanInputReader
-from knowledge.plans import SavedPlans, plans_for
-from knowledge.repository import KnowledgeRepository, repository_for
-from language.lemmatizer import get_lemmatizer
+from knowledge.service import KnowledgeService, KnowledgeUnavailable  # noqa: F401 (the actions' error)
+
+_in_use: Optional[KnowledgeService] = None
 
 
-@functools.lru_cache(maxsize=1)
-def get_repository() -> KnowledgeRepository:
-    return repository_for(get_settings().knowledge_db_url)
+def get_service() -> KnowledgeService:
+    """The process's service, built from the settings on first use (or the one `use_service` set)."""
+    return _in_use if _in_use is not None else knowledge_service()
 
 
-@functools.lru_cache(maxsize=1)
-def get_saved_plans() -> SavedPlans:
-    return plans_for(get_settings().knowledge_db_url)
-
-
-@functools.lru_cache(maxsize=1)
-def get_classifier() -> GoalClassifier:
-    return classifier_from_repository(get_repository(), get_lemmatizer())
-
-
-@functools.lru_cache(maxsize=1)
-def get_drafting() -> Drafting:
-    return drafting_from_repository(get_repository())
-
-
-@functools.lru_cache(maxsize=1)
-def get_input_reader() -> PlanInputReader:
-    return PlanInputReader(get_drafting(), get_lemmatizer())
-
-
-@functools.lru_cache(maxsize=1)
-def get_horizon_signals() -> frozenset:
-    """The ids of the classifier's signals about a time horizon ("w tym kwartale", "over 3 years")."""
-    rules = get_repository().document("classifier") or {}
-    return frozenset(s.get("id") for s in rules.get("signals") or [] if s.get("dimension") == "horizon")
+def use_service(service: Optional[KnowledgeService]) -> None:
+    """Use `service` from now on (tests); None goes back to the one built from the settings."""
+    global _in_use
+    _in_use = service
 
 
 def clear_caches() -> None:
-    """Forget every cached object (tests switch databases)."""
-    for getter in (get_repository, get_saved_plans, get_classifier, get_drafting, get_input_reader,
-                   get_horizon_signals):
-        getter.cache_clear()
+    """Forget the service in use and the one built from the settings (tests switch databases)."""
+    use_service(None)
+    knowledge_service.cache_clear()
+
+
+def get_classifier() -> GoalClassifier:
+    return get_service().classifier()
+
+
+def get_input_reader() -> PlanInputReader:
+    return get_service().input_reader()
+
+
+def get_horizon_signals() -> FrozenSet[str]:
+    return get_service().horizon_signals()

@@ -6,13 +6,11 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions import conversation, plan_state as ps
-from actions.knowledge_base import get_drafting, get_repository, get_saved_plans
-from knowledge.drafting import build_plan, chat_text, plan_json, render_markdown, render_saved, section_titles
+from actions.knowledge_base import KnowledgeUnavailable, get_service
+from knowledge.drafting import chat_text, plan_json
 from knowledge.plans import StoredPlan
-from knowledge.repository import KnowledgeBaseEmpty
 
 
 class ActionPresentDraft(Action):
@@ -24,23 +22,23 @@ class ActionPresentDraft(Action):
     ) -> List[Dict[Text, Any]]:
         lang = ps.plan_language(tracker)
         goals = ps.GoalList.from_tracker(tracker)
-        repository = get_repository()
+        knowledge = get_service()
         try:
-            body = build_plan(
-                repository, lang, tracker.get_slot(ps.BUSINESS), goals.goals, goals.set_aside,
+            body = knowledge.draft_plan(
+                lang, tracker.get_slot(ps.BUSINESS), goals.goals, goals.set_aside,
                 tracker.get_slot(ps.HORIZON), tracker.get_slot(ps.BUDGET),
             )
-            drafting = get_drafting()
-        except (SQLAlchemyError, KnowledgeBaseEmpty, LookupError):
+            knowledge.drafting()
+        except KnowledgeUnavailable:
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return ps.reset_events()
         stored: Optional[StoredPlan]
         try:
-            stored = get_saved_plans().save(tracker.sender_id, lang, body)  # one transaction
-            blocks = render_saved(stored, repository, drafting)
-        except SQLAlchemyError:
+            stored = knowledge.save_plan(tracker.sender_id, lang, body)  # one transaction
+            blocks = knowledge.render_saved(stored)
+        except KnowledgeUnavailable:
             stored = None
-            blocks = render_markdown(body, drafting.labels(lang), section_titles(repository, lang))
+            blocks = knowledge.render_draft(body, lang)
         dispatcher.utter_message(response="utter_draft_intro")
         for block in blocks:
             dispatcher.utter_message(text=chat_text(block))

@@ -7,12 +7,10 @@ from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions import plan_state as ps
-from actions.knowledge_base import get_drafting, get_repository, get_saved_plans
-from knowledge.drafting import chat_text, markdown_document, plan_json, render_saved
-from knowledge.repository import KnowledgeBaseEmpty
+from actions.knowledge_base import KnowledgeUnavailable, get_service
+from knowledge.drafting import chat_text, markdown_document, plan_json
 
 
 class ActionExportPlan(Action):
@@ -26,12 +24,12 @@ class ActionExportPlan(Action):
             dispatcher.utter_message(response="utter_export_after_finish")
             return []
         try:
-            stored = get_saved_plans().latest(tracker.sender_id)
+            stored = get_service().latest_plan(tracker.sender_id)
             if stored is None:
                 dispatcher.utter_message(response="utter_no_saved_plan")
                 return []
-            document = markdown_document(render_saved(stored, get_repository(), get_drafting()))
-        except (SQLAlchemyError, KnowledgeBaseEmpty):
+            document = markdown_document(get_service().render_saved(stored))
+        except KnowledgeUnavailable:
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         dispatcher.utter_message(response="utter_export_intro", plan_id=stored.id)

@@ -18,7 +18,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import conversation, plan_state as ps
-from actions.knowledge_base import get_classifier, get_horizon_signals, get_input_reader, get_repository
+from actions.knowledge_base import get_classifier, get_horizon_signals, get_input_reader, get_service
 from knowledge.plan_input import clean, has_words
 
 NOT_SURE_INTENT = "not_sure"
@@ -88,7 +88,7 @@ class ValidatePlanForm(FormValidationAction):
                 else:
                     goals.replies.response("utter_goal_not_sure_hint")
             else:
-                goals.add(text, get_classifier(), lang, ps.plan_names(get_repository(), lang))
+                goals.add(text, get_classifier(), lang, get_service().plan_names(lang))
         goals.replies.send(dispatcher)
         return {ps.GOAL: None, **goals.slots(), **language}  # goals come one at a time: asked again
 

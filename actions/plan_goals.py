@@ -14,13 +14,11 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions import conversation, plan_state as ps
-from actions.knowledge_base import get_classifier, get_drafting, get_input_reader, get_repository
+from actions.knowledge_base import KnowledgeUnavailable, get_classifier, get_input_reader, get_service
 from knowledge.drafting import chat_text, render_progress
 from knowledge.plan_input import clean, has_words
-from knowledge.repository import KnowledgeBaseEmpty
 
 
 def _which_goal(text: str, goals: ps.GoalList, lang: str) -> Tuple[Optional[int], Optional[str], Optional[int]]:
@@ -38,8 +36,8 @@ def _which_goal(text: str, goals: ps.GoalList, lang: str) -> Tuple[Optional[int]
 
 def _list_reply(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
     goals.replies.text(chat_text(render_progress(
-        business, goals.goals, goals.set_aside, goals.pending, get_drafting().labels(lang),
-        ps.plan_names(get_repository(), lang))))
+        business, goals.goals, goals.set_aside, goals.pending, get_service().drafting().labels(lang),
+        get_service().plan_names(lang))))
 
 
 def _unknown_goal(goals: ps.GoalList, business: Optional[str], lang: str, given: Optional[int]) -> None:
@@ -84,7 +82,7 @@ def replace_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[st
         goals.replies.response("utter_plan_input_too_long", length=len(replacement), limit=ps.MAX_TEXT_CHARS)
         return True
     waiting, goals.pending = goals.pending, None  # the new text is a goal, not a clarification
-    goals.add(replacement, get_classifier(), lang, ps.plan_names(get_repository(), lang))
+    goals.add(replacement, get_classifier(), lang, get_service().plan_names(lang))
     if waiting and goals.pending:
         goals.pending, held = waiting, goals.pending
         goals.set_pending_aside(get_classifier(), lang)
@@ -123,7 +121,7 @@ class _GoalListAction(Action, metaclass=abc.ABCMeta):
         goals = ps.GoalList.from_tracker(tracker)
         try:
             changed = self.change(goals, conversation.message_text(tracker), lang, tracker.get_slot(ps.BUSINESS))
-        except (SQLAlchemyError, KnowledgeBaseEmpty):
+        except KnowledgeUnavailable:
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         goals.replies.send(dispatcher)
@@ -165,8 +163,8 @@ class ActionClassifyGoal(Action):
             return []
         try:
             result = get_classifier().classify(text, lang)
-            names = ps.plan_names(get_repository(), lang)
-        except (SQLAlchemyError, KnowledgeBaseEmpty):
+            names = get_service().plan_names(lang)
+        except KnowledgeUnavailable:
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         reasons = [dict(r) for r in result.reasons]

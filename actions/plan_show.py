@@ -7,12 +7,10 @@ from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions import conversation, plan_state as ps
-from actions.knowledge_base import get_drafting, get_repository, get_saved_plans
-from knowledge.drafting import chat_text, plan_json, render_progress, render_saved
-from knowledge.repository import KnowledgeBaseEmpty
+from actions.knowledge_base import KnowledgeUnavailable, get_service
+from knowledge.drafting import chat_text, plan_json, render_progress
 
 
 class ActionShowPlan(Action):
@@ -28,14 +26,14 @@ class ActionShowPlan(Action):
                 goals = ps.GoalList.from_tracker(tracker)
                 dispatcher.utter_message(text=chat_text(render_progress(
                     tracker.get_slot(ps.BUSINESS), goals.goals, goals.set_aside, goals.pending,
-                    get_drafting().labels(lang), ps.plan_names(get_repository(), lang))))
+                    get_service().drafting().labels(lang), get_service().plan_names(lang))))
                 return []
-            stored = get_saved_plans().latest(tracker.sender_id)
+            stored = get_service().latest_plan(tracker.sender_id)
             if stored is None:
                 dispatcher.utter_message(response="utter_no_saved_plan")
                 return []
-            blocks = render_saved(stored, get_repository(), get_drafting())
-        except (SQLAlchemyError, KnowledgeBaseEmpty):
+            blocks = get_service().render_saved(stored)
+        except KnowledgeUnavailable:
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return []
         dispatcher.utter_message(response="utter_show_plan_intro", date=stored.created_at.date().isoformat(),

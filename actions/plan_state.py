@@ -246,12 +246,3 @@ class GoalList:
                 plan_name=plan_names.get(goal["plan"], goal["plan"]), reason=reason,
             )
 
-
-def plan_names(repository: Any, lang: str) -> Dict[str, str]:
-    """The plans' names in `lang` from the knowledge base ("plan sprzedaży", "marketing plan")."""
-    names = {}
-    for plan in ("sales", "marketing"):
-        facts = repository.plan_facts(plan, lang)
-        if facts is not None:
-            names[plan] = facts.name
-    return names

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from bot.settings import PROJECT_DIR, get_settings
+from language import LANGUAGES
 from language.folding import fold
 
-LANGUAGES = ("pl", "en")
 DECLINE = "decline"
 DECLINE_INTENT = "out_of_scope"
 ANSWER_ACTION = "action_answer_question"

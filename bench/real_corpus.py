@@ -27,10 +27,11 @@ from typing import Dict, Iterable, List
 
 import yaml
 
+from language import LANGUAGES
+
 REAL_DIR = Path(__file__).resolve().parent / "data" / "real"
 FROZEN_FILE = REAL_DIR / "test.sha256"
 KINDS = ("questions", "goals")
-LANGUAGES = ("pl", "en")
 SPLITS = ("train", "dev", "test")
 
 

@@ -157,7 +157,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.errors and args.split == "test":
         parser.error("the test split is reported, never read item by item: tune on dev")
 
-    from tests.support import MODEL, start_assistant, stop_assistant
+    from bench.servers import MODEL, start_assistant, stop_assistant
 
     items = [i for lang in real_corpus.LANGUAGES if args.lang in (None, lang)
              for i in real_corpus.load("questions", lang, args.split)]

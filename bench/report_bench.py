@@ -22,8 +22,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from bench.servers import PROJECT_DIR
 from tests.report_support import event_rows, generated_scripts
-from tests.support import PROJECT_DIR
 
 ADVISOR = str(Path(sys.executable).parent / "advisor")
 TARGET_SECONDS = 10.0
@@ -89,7 +89,7 @@ def measure_store(url: str, events: int, work: Path, name: str) -> Dict[str, Any
 def measure(work: Path, events: int = 100_000) -> Dict[str, Any]:
     """Both stores; PostgreSQL on TEST_POSTGRES_URL (default: this machine's, as bench/load.py),
     in a database made for the run and dropped after it."""
-    from tests.support import temporary_postgres_database
+    from bench.servers import temporary_postgres_database
 
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

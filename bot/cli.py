@@ -56,12 +56,10 @@ def _kb_loaded(url: str) -> bool:
     """Whether the database at `url` holds a loaded knowledge base (no tables: not loaded)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from knowledge.repository import KnowledgeBaseEmpty, repository_for
+    from knowledge.repository import repository_for
 
     try:
-        return bool(repository_for(url).terms())
-    except KnowledgeBaseEmpty:
-        return False
+        return repository_for(url).is_loaded()
     except SQLAlchemyError:
         return False  # a new database has no tables; a server that is down makes the load fail clearly
 

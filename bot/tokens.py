@@ -27,6 +27,8 @@ import jwt
 from jwt import exceptions as jwt_errors
 
 from bot.channels.checks import has_control_characters, is_unicode_text
+from knowledge.models import MAX_USER_ID_CHARS
+from language import LANGUAGES
 from bot.settings import Settings
 
 ALGORITHM = "HS256"
@@ -35,8 +37,6 @@ ALGORITHM = "HS256"
 # is in this file), so a token signed with it proves nothing: never run a company like that.
 DEVELOPMENT_SECRET = "plan-advisor-development-secret-not-for-production-use"
 
-LANGUAGES = ("pl", "en")
-MAX_SUBJECT_CHARS = 255  # Rasa's SQL tracker store keeps sender ids in a VARCHAR(255)
 CLOCK_LEEWAY_SECONDS = 30
 DEFAULT_MAX_TTL_SECONDS = 12 * 3600
 MIN_SECRET_BYTES = 32  # HS256's key should be at least as long as its 256-bit hash (RFC 7518 3.2)
@@ -239,8 +239,8 @@ def _identity(claims: Mapping[str, Any]) -> Identity:
 def _check_subject(user_id: Any) -> None:
     if not isinstance(user_id, str) or not user_id.strip():
         raise ValueError("the user id ('sub') must be a non-empty string")
-    if len(user_id) > MAX_SUBJECT_CHARS:
-        raise ValueError(f"the user id ('sub') must be at most {MAX_SUBJECT_CHARS} characters")
+    if len(user_id) > MAX_USER_ID_CHARS:
+        raise ValueError(f"the user id ('sub') must be at most {MAX_USER_ID_CHARS} characters")
     if not is_unicode_text(user_id) or has_control_characters(user_id):
         # PostgreSQL refuses NUL in a sender id, and Rasa's SQL tracker store then exits.
         raise ValueError("the user id ('sub') must be printable text without control characters")

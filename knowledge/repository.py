@@ -6,6 +6,7 @@ outlives a call. Callers get plain frozen dataclasses, never ORM objects.
 
 from __future__ import annotations
 
+import abc
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
@@ -64,9 +65,8 @@ class Topic:
     title: str
 
 
-class KnowledgeRepository:
-    def __init__(self, session_factory: "sessionmaker[Session]") -> None:
-        self._sessions = session_factory
+class AbstractKnowledgeRepository(abc.ABC):
+    """What the knowledge base answers; `KnowledgeRepository` reads the database, tests/fakes.py memory."""
 
     def answer(self, aspect: str, plan: str, language: str) -> Optional[Answer]:
         """The answer about `aspect` for `plan` ("sales", "marketing" or "both")."""
@@ -79,6 +79,35 @@ class KnowledgeRepository:
     def faq(self, faq_id: str, language: str) -> Optional[Answer]:
         """An FAQ entry, by its full id (`faq/...`) or its short id."""
         return self.entry(faq_id if faq_id.startswith("faq/") else f"faq/{faq_id}", language)
+
+    @abc.abstractmethod
+    def entry(self, entry_id: str, language: str) -> Optional[Answer]:
+        """An answer or FAQ entry by its id, or None."""
+
+    @abc.abstractmethod
+    def plan_facts(self, plan: str, language: str) -> Optional[PlanFacts]:
+        """The structured facts of a plan, or None."""
+
+    @abc.abstractmethod
+    def terms(self) -> Dict[str, Dict[str, Dict[str, List[str]]]]:
+        """kind -> target -> language -> phrases; raises KnowledgeBaseEmpty when there are none."""
+
+    @abc.abstractmethod
+    def topics(self, language: str) -> List[Topic]:
+        """The guide's sections in order, with their titles."""
+
+    @abc.abstractmethod
+    def is_loaded(self) -> bool:
+        """Whether `advisor kb load` has filled this knowledge base."""
+
+    @abc.abstractmethod
+    def document(self, name: str) -> Optional[Any]:
+        """A content document ("classifier", "drafting") by name, or None."""
+
+
+class KnowledgeRepository(AbstractKnowledgeRepository):
+    def __init__(self, session_factory: "sessionmaker[Session]") -> None:
+        self._sessions = session_factory
 
     def entry(self, entry_id: str, language: str) -> Optional[Answer]:
         stmt = (
@@ -143,6 +172,10 @@ class KnowledgeRepository:
         )
         with self._sessions() as session:
             return [Topic(r.id, r.aspect, r.title) for r in session.execute(stmt)]
+
+    def is_loaded(self) -> bool:
+        with self._sessions() as session:
+            return session.get(m.Meta, "loaded_at") is not None
 
     def document(self, name: str) -> Optional[Any]:
         with self._sessions() as session:

@@ -42,6 +42,17 @@ def loaded_kb(sqlite_url: str, monkeypatch) -> str:
     clear_caches()
 
 
+@pytest.fixture
+def fake_kb() -> Iterator[None]:
+    """The actions use an in-memory knowledge service over the real content (tests/fakes.py)."""
+    from actions.knowledge_base import use_service
+    from tests.fakes import shared_fake_service
+
+    use_service(shared_fake_service())
+    yield
+    use_service(None)
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory) -> Iterator[Assistant]:
     """The trained assistant with its action server, on free ports, with a fresh database."""

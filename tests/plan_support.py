@@ -3,10 +3,9 @@ and dispatchers, and the domain's form definition. Import the fixtures into a te
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
@@ -31,23 +30,9 @@ DOMAIN = _domain()
 PLAN_SLOTS = [name for name in DOMAIN["slots"]]
 
 
-@pytest.fixture(scope="module")
-def plan_kb(tmp_path_factory) -> Iterator[str]:
-    """A SQLite knowledge base loaded from the real content, used by the actions' getters."""
-    from actions.knowledge_base import clear_caches
-    from knowledge.service import load
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('plan_kb') / 'knowledge.db'}"
-    load(CONTENT_DIR, url)
-    previous = os.environ.get("KNOWLEDGE_DB_URL")
-    os.environ["KNOWLEDGE_DB_URL"] = url
-    clear_caches()
-    yield url
-    if previous is None:
-        os.environ.pop("KNOWLEDGE_DB_URL", None)
-    else:
-        os.environ["KNOWLEDGE_DB_URL"] = previous
-    clear_caches()
+@pytest.fixture
+def plan_kb(fake_kb) -> None:
+    """The actions use the in-memory knowledge service (`fake_kb` in tests/conftest.py)."""
 
 
 @pytest.fixture

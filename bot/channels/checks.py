@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from typing import Any
+from typing import Any, Dict
 
-MAX_SENDER_CHARS = 255  # Rasa's SQL tracker store keeps sender ids in a VARCHAR(255)
+from knowledge.models import MAX_USER_ID_CHARS as MAX_SENDER_CHARS
 # JSON bodies nest a few levels at most (a message, its metadata). Deeper ones are refused:
 # Python's parser stops with RecursionError near 1,000 levels, and the copies Rasa makes of a
 # message's metadata recurse further still.
@@ -16,24 +16,43 @@ MAX_JSON_DEPTH = 32
 REST_NAMESPACE = "rest:"
 
 
-class BadJson(ValueError):
-    """A body that is not JSON we read; `code` is "bad_json" or "bad_request"."""
+class BadBody(ValueError):
+    """A request body refused: the HTTP `status`, a `code` ("bad_json", "bad_request", ...), a reason."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, status: int, code: str, reason: str) -> None:
         super().__init__(reason)
+        self.status = status
         self.code = code
         self.reason = reason
 
 
-def parse_json_body(body: bytes, example: str) -> Any:
-    """The parsed body; raises `BadJson` for a body that is not UTF-8 JSON or nests too deeply."""
+def object_body(body: bytes, example: str, max_bytes: int) -> Dict[str, Any]:
+    """The body's JSON object with a `message` of Unicode text; raises `BadBody` otherwise.
+
+    Refused: over `max_bytes` (413 body_too_large), not UTF-8 JSON or nested too deeply
+    (400 bad_json), not an object or a `message` that is not a string of Unicode text (400 bad_request).
+    """
+    body = body or b""
+    if len(body) > max_bytes:
+        raise BadBody(413, "body_too_large", f"the body may have at most {max_bytes} bytes")
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # ValueError includes bytes that are not UTF-8
-        raise BadJson("bad_json", f"the body must be a JSON object such as {example}") from None
+        raise BadBody(400, "bad_json", f"the body must be a JSON object such as {example}") from None
     if json_depth(payload) > MAX_JSON_DEPTH:
-        raise BadJson("bad_json", f"the body's JSON may nest at most {MAX_JSON_DEPTH} levels deep")
+        raise BadBody(400, "bad_json", f"the body's JSON may nest at most {MAX_JSON_DEPTH} levels deep")
+    if not isinstance(payload, dict):
+        raise BadBody(400, "bad_request", f"the body must be a JSON object such as {example}")
+    check_text(payload.get("message"), "message")
     return payload
+
+
+def check_text(value: Any, name: str) -> None:
+    """Raises `BadBody` (400) unless `value` is a string of Unicode text (no lone surrogates)."""
+    if not isinstance(value, str):
+        raise BadBody(400, "bad_request", f"'{name}' must be a string")
+    if not is_unicode_text(value):  # e.g. a lone surrogate from a "\ud800" escape
+        raise BadBody(400, "bad_request", f"'{name}' must be valid Unicode text")
 
 
 def json_depth(value: Any) -> int:

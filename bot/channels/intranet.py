@@ -34,7 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.checks import REST_NAMESPACE, BadJson, is_unicode_text, parse_json_body
+from bot.channels.checks import REST_NAMESPACE, BadBody, check_text, object_body
 from bot.channels.cors import OriginPolicy
 from bot.channels.history import DISPLAY_TEXT_KEY, conversation_messages, is_message
 from bot.channels.rate_limit import rate_limiter_for
@@ -290,34 +290,23 @@ class IntranetInput(InputChannel):
     def _parse_message(self, request: Request) -> IncomingMessage:
         limit = self.settings.max_message_chars
         too_long = f"a message may have at most {limit} characters"
-        body = request.body or b""
-        if len(body) > self.max_body_bytes:
-            raise Refusal(413, "body_too_large", f"the body may have at most {self.max_body_bytes} bytes")
         try:
-            payload = parse_json_body(body, BODY_EXAMPLE)
-        except BadJson as bad:
-            raise Refusal(400, bad.code, bad.reason) from None
-        if not isinstance(payload, dict):
-            raise Refusal(400, "bad_request", f"the body must be a JSON object such as {BODY_EXAMPLE}")
-        text = payload.get("message")
-        if not isinstance(text, str):
-            raise Refusal(400, "bad_request", "'message' must be a string")
-        if not text.strip():
-            raise Refusal(400, "bad_request", "'message' must not be empty")
-        if not is_unicode_text(text):  # e.g. a lone surrogate from a "\ud800" escape
-            raise Refusal(400, "bad_request", "'message' must be valid Unicode text")
-        if len(text) > limit:
-            raise Refusal(413, "message_too_long", too_long)
-        lang = payload.get("lang")
-        if lang is not None and not isinstance(lang, str):
-            raise Refusal(400, "bad_request", "'lang' must be a string such as \"pl\" or \"en\"")
-        display = payload.get("display_text")
-        if display is not None and not isinstance(display, str):
-            raise Refusal(400, "bad_request", "'display_text' must be a string")
-        if display is not None and not is_unicode_text(display):
-            raise Refusal(400, "bad_request", "'display_text' must be valid Unicode text")
-        if display is not None and len(display) > MAX_DISPLAY_TEXT_CHARS:
-            raise Refusal(413, "message_too_long", f"'display_text' may have at most {MAX_DISPLAY_TEXT_CHARS} characters")
+            payload = object_body(request.body, BODY_EXAMPLE, self.max_body_bytes)
+            text = payload["message"]
+            if not text.strip():
+                raise BadBody(400, "bad_request", "'message' must not be empty")
+            if len(text) > limit:
+                raise BadBody(413, "message_too_long", too_long)
+            lang = payload.get("lang")
+            if lang is not None and not isinstance(lang, str):
+                raise BadBody(400, "bad_request", "'lang' must be a string such as \"pl\" or \"en\"")
+            display = payload.get("display_text")
+            if display is not None:
+                check_text(display, "display_text")
+            if display is not None and len(display) > MAX_DISPLAY_TEXT_CHARS:
+                raise BadBody(413, "message_too_long", f"'display_text' may have at most {MAX_DISPLAY_TEXT_CHARS} characters")
+        except BadBody as bad:
+            raise Refusal(bad.status, bad.code, bad.reason) from None
         return IncomingMessage(text=text, lang=normalise_language(lang), display_text=(display or "").strip() or None)
 
     # -- handlers --------------------------------------------------------------------------------

@@ -33,14 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.checks import (
-    MAX_SENDER_CHARS,
-    REST_NAMESPACE,
-    BadJson,
-    is_unicode_text,
-    parse_json_body,
-    sender_problem,
-)
+from bot.channels.checks import MAX_SENDER_CHARS, REST_NAMESPACE, BadBody, check_text, object_body, sender_problem
 
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_SENDER = "default"  # what Rasa's REST channel uses when a body names no sender
@@ -58,32 +51,22 @@ def refusal(status: int, code: str, reason: str) -> HTTPResponse:
 
 def check_body(body: Optional[bytes]) -> Dict[str, Any]:
     """The checked payload; raises `BodyRefused` with the response to send."""
-    body = body or b""
-    if len(body) > MAX_BODY_BYTES:
-        raise BodyRefused(refusal(413, "body_too_large", f"the body may have at most {MAX_BODY_BYTES} bytes"))
     try:
-        payload = parse_json_body(body, EXAMPLE)
-    except BadJson as bad:
-        raise BodyRefused(refusal(400, bad.code, bad.reason)) from None
-    if not isinstance(payload, dict):
-        raise BodyRefused(refusal(400, "bad_request", f"the body must be a JSON object such as {EXAMPLE}"))
-    sender = payload.get("sender")
-    if sender is None:
-        sender = DEFAULT_SENDER
-    problem = sender_problem(sender, MAX_SENDER_CHARS - len(REST_NAMESPACE))
-    if problem:
-        raise BodyRefused(refusal(400, "bad_request", problem))
-    message = payload.get("message")
-    if not isinstance(message, str):
-        raise BodyRefused(refusal(400, "bad_request", "'message' must be a string"))
-    if not is_unicode_text(message):
-        raise BodyRefused(refusal(400, "bad_request", "'message' must be valid Unicode text"))
-    metadata = payload.get("metadata")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise BodyRefused(refusal(400, "bad_request", "'metadata' must be a JSON object"))
-    if metadata is not None and not is_unicode_text(json.dumps(metadata, ensure_ascii=False)):
-        raise BodyRefused(refusal(400, "bad_request", "'metadata' must be valid Unicode text"))
-    return {"sender": conversation_id(sender), "message": message, "metadata": metadata}
+        payload = object_body(body, EXAMPLE, MAX_BODY_BYTES)
+        sender = payload.get("sender")
+        if sender is None:
+            sender = DEFAULT_SENDER
+        problem = sender_problem(sender, MAX_SENDER_CHARS - len(REST_NAMESPACE))
+        if problem:
+            raise BadBody(400, "bad_request", problem)
+        metadata = payload.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise BadBody(400, "bad_request", "'metadata' must be a JSON object")
+        if metadata is not None:
+            check_text(json.dumps(metadata, ensure_ascii=False), "metadata")
+    except BadBody as bad:
+        raise BodyRefused(refusal(bad.status, bad.code, bad.reason)) from None
+    return {"sender": conversation_id(sender), "message": payload["message"], "metadata": metadata}
 
 
 class BodyRefused(Exception):

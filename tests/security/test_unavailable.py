@@ -29,9 +29,9 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import yaml
 
+from bench.servers import _spawn_action_server, _spawn_rasa_server, _wait
 from tests.channels.test_intranet import request
 from tests.security.support import channels_for, serving, settings
-from bench.servers import _spawn_action_server, _spawn_rasa_server, _wait
 from tests.support import (
     MODEL,
     PROJECT_DIR,
@@ -83,10 +83,8 @@ def without_knowledge_base(tmp_path_factory) -> Iterator[Assistant]:
             "ADVISOR_JWT_SECRET": "unavailable-test-secret-" + "u" * 32, "ADVISOR_DEV_MODE": "false",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
         }
-        from knowledge.db import upgrade_schema
-
-        upgrade_schema("tracker", env["TRACKER_STORE_URL"])  # the conversations' store; the knowledge base stays empty
         assistant = Assistant(url=f"http://127.0.0.1:{rasa_port}", jwt_secret=env["ADVISOR_JWT_SECRET"], env=env, log_dir=tmp)
+        _migrate_tracker(env)  # the knowledge base stays a new, empty database
         assistant.processes.append(_spawn_action_server(env, actions_port, tmp / "actions.log"))
         # Rasa itself is given a database that cannot even be reached: it must not need one.
         assistant.processes.append(_spawn_rasa_server({**env, "KNOWLEDGE_DB_URL": UNREACHABLE_DB}, MODEL, rasa_port,
@@ -97,6 +95,11 @@ def without_knowledge_base(tmp_path_factory) -> Iterator[Assistant]:
             yield assistant
         finally:
             stop_assistant(assistant)
+
+
+def _migrate_tracker(env: Dict[str, str]) -> None:
+    subprocess.run([str(Path(sys.executable).parent / "advisor"), "db", "upgrade", "tracker"], env=env, check=True,
+                   cwd=PROJECT_DIR, stdout=subprocess.DEVNULL)
 
 
 def _texts(messages: List[Dict[str, Any]]) -> List[str]:
@@ -143,9 +146,7 @@ def test_serve_exits_non_zero_and_stops_the_action_server_when_the_model_cannot_
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ADVISOR_DEV_MODE": "true", "ADVISOR_JWT_SECRET": "",
            "KNOWLEDGE_DB_URL": f"sqlite:///{tmp_path / 'kb.db'}", "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 't.db'}",
            "LOCK_STORE_URL": ""}
-    from knowledge.db import upgrade_schema
-
-    upgrade_schema("tracker", env["TRACKER_STORE_URL"])  # as `make run` does: only the model is broken
+    _migrate_tracker(env)
     result = subprocess.run(
         [sys.executable, "-m", "bot.serve", "--rasa-port", str(rasa_port), "--actions-port", str(actions_port),
          "--model", str(broken)],

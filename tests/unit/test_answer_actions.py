@@ -67,7 +67,7 @@ def test_resolve_topic(intent, aspects, plans, prev, words, expected):
     assert resolve_topic(intent, aspects, plans, prev[0], prev[1], words) == expected
 
 
-async def test_answer_with_source_and_context_slots(loaded_kb):
+async def test_answer_with_source_and_context_slots(fake_kb):
     tracker = make_tracker("jaki budzet ma plan marketingowy", "ask_budget",
                            [entity("aspect", "budget"), entity("plan", "marketing")])
     messages, events = await run(ActionAnswerQuestion(), tracker)
@@ -76,7 +76,7 @@ async def test_answer_with_source_and_context_slots(loaded_kb):
     assert events == [SlotSet("aspect", "budget"), SlotSet("plan", "marketing")]
 
 
-async def test_follow_up_reuses_the_previous_aspect_in_english(loaded_kb):
+async def test_follow_up_reuses_the_previous_aspect_in_english(fake_kb):
     tracker = make_tracker("and for marketing?", "follow_up", [entity("plan", "marketing")],
                            slots={"language": "en", "aspect": "team", "plan": "sales"})
     messages, events = await run(ActionAnswerQuestion(), tracker)
@@ -84,7 +84,7 @@ async def test_follow_up_reuses_the_previous_aspect_in_english(loaded_kb):
     assert "marketing team" in messages[0]["text"].lower()
 
 
-async def test_faq_answer(loaded_kb):
+async def test_faq_answer(fake_kb):
     tracker = make_tracker("Does a marketing plan include sales?", "faq_marketing_plan_includes_sales",
                            slots={"language": "en"})
     messages, events = await run(ActionAnswerQuestion(), tracker)
@@ -92,7 +92,7 @@ async def test_faq_answer(loaded_kb):
     assert events == []
 
 
-async def test_too_long_message_gets_a_polite_reply(loaded_kb):
+async def test_too_long_message_gets_a_polite_reply(fake_kb):
     tracker = make_tracker("budżet " * 3000, "ask_budget", [entity("aspect", "budget")])
     messages, _ = await run(ActionAnswerQuestion(), tracker)
     assert [m["response"] for m in messages] == ["utter_message_too_long"]
@@ -113,7 +113,7 @@ async def test_unreachable_knowledge_base_gets_a_temporary_error(monkeypatch, tm
     assert events == []
 
 
-async def test_did_you_mean_offers_up_to_three_knowledge_topics(loaded_kb):
+async def test_did_you_mean_offers_up_to_three_knowledge_topics(fake_kb):
     ranking = [
         {"name": "nlu_fallback", "confidence": 0.3},
         {"name": "ask_budget", "confidence": 0.25},
@@ -135,14 +135,14 @@ async def test_did_you_mean_offers_up_to_three_knowledge_topics(loaded_kb):
     assert messages[1]["response"] == "utter_fallback_payload"
 
 
-async def test_did_you_mean_buttons_compare_both_plans_when_no_plan_was_named(loaded_kb):
+async def test_did_you_mean_buttons_compare_both_plans_when_no_plan_was_named(fake_kb):
     ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_definition", "confidence": 0.2}]
     tracker = make_tracker("hmm", "nlu_fallback", slots={"plan": "marketing"}, ranking=ranking)
     messages, _ = await run(ActionDidYouMean(), tracker)
     assert messages[0]["buttons"][0]["payload"] == '/ask_definition{"aspect":"definition","plan":"both"}'
 
 
-async def test_did_you_mean_without_candidates_says_it_did_not_understand(loaded_kb):
+async def test_did_you_mean_without_candidates_says_it_did_not_understand(fake_kb):
     tracker = make_tracker("xyz", "nlu_fallback", ranking=[{"name": "greet", "confidence": 0.3}])
     messages, _ = await run(ActionDidYouMean(), tracker)
     assert [m["response"] for m in messages] == ["utter_default"]

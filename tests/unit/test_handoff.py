@@ -116,7 +116,7 @@ async def test_without_a_contact_the_assistant_says_none_is_configured(monkeypat
     assert message["response"] == "utter_handoff_unconfigured" and "contact" not in message
 
 
-async def test_not_understood_twice_in_a_row_offers_a_person(loaded_kb, monkeypatch):
+async def test_not_understood_twice_in_a_row_offers_a_person(fake_kb, monkeypatch):
     from actions.answer_question import ActionAnswerQuestion
     from actions.did_you_mean import ActionDidYouMean
 

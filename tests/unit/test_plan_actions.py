@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from actions import plan_state as ps
-from actions.knowledge_base import clear_caches, get_saved_plans
+from actions.knowledge_base import clear_caches, get_service
 from actions.plan_draft import ActionPresentDraft
 from actions.plan_export import ActionExportPlan
 from actions.plan_goals import ActionClassifyGoal, ActionRemoveGoal, ActionReplaceGoal
@@ -58,7 +58,7 @@ async def test_cancel_in_the_middle_saves_nothing(plan_kb, dispatcher):
     events = await ActionCancelPlan().run(dispatcher, t, DOMAIN)
     assert responses(dispatcher) == ["utter_plan_cancelled"]
     assert slot_events(events)["plan_goals"] is None
-    assert get_saved_plans().latest(sender) is None
+    assert get_service().latest_plan(sender) is None
 
 
 async def test_cancel_with_nothing_in_progress(plan_kb, dispatcher):
@@ -137,7 +137,7 @@ async def test_single_goal_outside_the_plan(plan_kb, dispatcher):
 async def test_draft_is_saved_presented_and_the_plan_forgotten(plan_kb, dispatcher):
     sender = new_user()
     events = await ActionPresentDraft().run(dispatcher, finished_plan(sender), DOMAIN)
-    saved = get_saved_plans().latest(sender)
+    saved = get_service().latest_plan(sender)
     assert saved is not None and saved.language == "pl"
     assert [g["text"] for g in saved.body["goals"]][:3] == [g["text"] for g in GOALS]
     assert responses(dispatcher) == ["utter_draft_intro", "utter_draft_saved"]
@@ -157,7 +157,8 @@ async def test_draft_is_saved_presented_and_the_plan_forgotten(plan_kb, dispatch
     assert all(value is None for value in slot_events(events).values())
 
 
-async def test_show_my_plan_after_a_restart(plan_kb, dispatcher):
+async def test_show_my_plan_after_a_restart(loaded_kb, dispatcher):
+    """On the real (SQLite) database: a saved plan outlives the process."""
     from rasa_sdk.executor import CollectingDispatcher
 
     sender = new_user()
@@ -195,7 +196,7 @@ async def test_export_gives_markdown_and_the_structured_plan(plan_kb, dispatcher
                                  DOMAIN)
     assert responses(dispatcher) == ["utter_export_intro"]
     [payload] = json_messages(dispatcher)
-    assert payload["plan"]["id"] == get_saved_plans().latest(sender).id and payload["language"] == "pl"
+    assert payload["plan"]["id"] == get_service().latest_plan(sender).id and payload["language"] == "pl"
     assert texts(dispatcher)[0].startswith("# Plan: meble biurowe\n")
     assert "## Plan sprzedaży" in texts(dispatcher)[0]
 
