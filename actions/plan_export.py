@@ -1,5 +1,6 @@
-""""Eksportuj plan" / "export my plan": the latest saved plan as Markdown, and as custom JSON
-with the structured plan (`knowledge.contracts.PlanPayload`)."""
+""""Eksportuj plan" / "export my plan": the latest saved plan as Markdown in chat, and as custom JSON
+with the Markdown document to download (`knowledge.contracts.ExportPayload`; the widget shows a
+download button for it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import plan_state as ps
 from actions.knowledge_base import get_drafting, get_repository, get_saved_plans
-from knowledge.drafting import chat_text, markdown_document, plan_json, render_saved
+from knowledge.drafting import chat_text, markdown_document, render_saved
 from knowledge.repository import KnowledgeBaseEmpty
 
 
@@ -36,5 +37,8 @@ class ActionExportPlan(Action):
             return []
         dispatcher.utter_message(response="utter_export_intro", plan_id=stored.id)
         dispatcher.utter_message(text=chat_text(document))
-        dispatcher.utter_message(json_message={"plan": plan_json(stored), "language": stored.language})
+        dispatcher.utter_message(json_message={
+            "export": {"format": "md", "filename": f"plan-{stored.id}.md", "content": document},
+            "language": stored.language,
+        })
         return []
