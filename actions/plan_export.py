@@ -1,5 +1,6 @@
-""""Eksportuj plan" / "export my plan": the latest saved plan as Markdown, and as custom JSON
-with the structured plan (`knowledge.contracts.PlanPayload`)."""
+""""Eksportuj plan" / "export my plan": the latest saved plan as Markdown in chat, and as custom JSON
+with the Markdown document to download (`knowledge.contracts.ExportPayload`; the widget shows a
+download button for it)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import plan_state as ps
 from actions.knowledge_base import KnowledgeUnavailable, get_service
-from knowledge.drafting import chat_text, markdown_document, plan_json
+from knowledge.drafting import chat_text, markdown_document
 
 
 class ActionExportPlan(Action):
@@ -34,5 +35,8 @@ class ActionExportPlan(Action):
             return []
         dispatcher.utter_message(response="utter_export_intro", plan_id=stored.id)
         dispatcher.utter_message(text=chat_text(document))
-        dispatcher.utter_message(json_message={"plan": plan_json(stored), "language": stored.language})
+        dispatcher.utter_message(json_message={
+            "export": {"format": "md", "filename": f"plan-{stored.id}.md", "content": document},
+            "language": stored.language,
+        })
         return []

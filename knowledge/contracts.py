@@ -1,5 +1,5 @@
 """What the assistant sends and saves, as typed models: the `custom` payloads of its replies
-(`source`, `classification`, `plan`) and the saved plan with its goals.
+(`source`, `classification`, `plan`, `export`) and the saved plan with its goals.
 
 The JSON Schemas in `docs/contracts/` are generated from these models:
 `python -m knowledge.contracts` writes them, `python -m knowledge.contracts --check` fails when
@@ -22,7 +22,8 @@ from knowledge import ASPECTS, LANGUAGES, PLAN_VIEWS, PLANS
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "contracts"
 Language = Literal[LANGUAGES]
 SourceId = constr(regex=rf"^(({'|'.join(ASPECTS)})/({'|'.join(PLAN_VIEWS)})|faq/[a-z][a-z0-9_]*)$")
-PlanId = constr(regex=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+PlanId = constr(regex=rf"^{UUID}$")
 
 
 class Contract(BaseModel):
@@ -168,9 +169,22 @@ class SavedPlan(Plan):
 
 
 class PlanPayload(Contract):
-    """Sent with a drafted, shown or exported plan (a plan that could not be saved has no id)."""
+    """Sent with a drafted or shown plan (a plan that could not be saved has no id)."""
 
     plan: Union[SavedPlan, Plan]
+    language: Language
+
+
+class Export(Contract):
+    format: Literal["md"] = Field(..., description="the document's format: Markdown")
+    filename: constr(regex=rf"^plan-{UUID}\.md$") = Field(..., description="plan-<saved plan id>.md")
+    content: str = Field(..., description="the Markdown document, as shown in chat")
+
+
+class ExportPayload(Contract):
+    """Sent with an exported saved plan: the document the widget offers to download."""
+
+    export: Export
     language: Language
 
 
@@ -178,13 +192,14 @@ PAYLOADS: Dict[str, Type[Contract]] = {
     "source": SourcePayload,
     "classification": ClassificationPayload,
     "plan": PlanPayload,
+    "export": ExportPayload,
     "saved_plan": SavedPlan,
 }
 
 
 def payload_model(payload: Dict) -> Type[Contract]:
     """The model of a `custom` payload, by its key."""
-    for key in ("source", "classification", "plan"):
+    for key in ("source", "classification", "plan", "export"):
         if key in payload:
             return PAYLOADS[key]
     raise ValueError(f"not a payload of the contract: {sorted(payload)}")

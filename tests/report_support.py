@@ -17,12 +17,15 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 
+from tests.contracts import check_payload
+
 SOURCES = {  # answer id -> guide section
     "overview/both": "1", "definition/sales": "2", "definition/marketing": "2", "goals/sales": "3",
     "goals/marketing": "3", "scope/both": "4", "team/marketing": "5", "team/sales": "5",
     "budget/marketing": "6", "budget/sales": "6", "evaluation/both": "7", "combining/both": "8",
     "faq/difference_sales_marketing": "faq1", "faq/marketing_plan_includes_sales": "faq2",
 }
+SAVED_ID = "11111111-2222-4333-8444-555555555555"
 METADATA = {"model_id": "0123456789abcdef0123456789abcdef", "assistant_id": "plan-advisor"}
 
 
@@ -167,7 +170,7 @@ class Script:
         self.action("action_present_draft")
         self.bot("Here is the draft.", utter="utter_draft_intro")
         self.bot(None, {"source": {"id": "combining/both", "section": "8"}, "language": self.lang})
-        plan = {"id": "11111111-2222-4333-8444-555555555555"} if saved else {}
+        plan = {"id": SAVED_ID} if saved else {}
         plan.update({"language": self.lang, "business": "meble biurowe"})
         self.bot(None, {"plan": plan, "language": self.lang})
         self.bot("Saved." if saved else "Not saved.", utter="utter_draft_saved" if saved else "utter_plan_not_saved")
@@ -176,8 +179,8 @@ class Script:
             self.user("eksportuj plan", "export_plan")
             self.action("action_export_plan")
             self.bot("# Plan", utter=None)
-            self.bot(None, {"plan": plan, "export": {"format": "markdown", "filename": "plan.md", "content": "# Plan"},
-                            "language": self.lang})
+            self.bot(None, check_payload({"export": {"format": "md", "filename": f"plan-{SAVED_ID}.md",
+                                                     "content": "# Plan: meble biurowe\n"}, "language": self.lang}))
             self.listen()
         return self
 

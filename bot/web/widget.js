@@ -619,6 +619,30 @@
     target.append(group);
   }
 
+  // ---------------------------------------------------------------- plan export download
+
+  // "Export my plan" sends the Markdown as chat text and `{"export": {"format": "md",
+  // "filename", "content"}, "language"}` (docs/contracts/export.schema.json): a link downloads
+  // `content` as `filename` from a Blob URL, nothing is fetched again.
+  const EXPORT_STRINGS = {
+    pl: { label: "Pobierz plan (.md)", aria: "Pobierz plan jako plik Markdown {n}" },
+    en: { label: "Download the plan (.md)", aria: "Download the plan as the Markdown file {n}" },
+  };
+
+  function addExport(custom, row) {
+    const doc = custom && custom.export;
+    if (!doc || typeof doc !== "object" || doc.format !== "md" || typeof doc.content !== "string") return;
+    const bots = log.querySelectorAll(".pa-msg--bot");
+    const target = row || bots[bots.length - 1] || messageRow("bot");
+    const E = EXPORT_STRINGS[normaliseLang(custom.language) || lang];
+    const filename = /^[\w.-]+\.md$/.test(String(doc.filename)) ? String(doc.filename) : "plan.md";
+    const link = el("a", "pa-export", E.label);
+    link.href = URL.createObjectURL(new Blob([doc.content], { type: "text/markdown;charset=utf-8" }));
+    link.download = filename;
+    link.setAttribute("aria-label", format(E.aria, filename));
+    target.append(link);
+  }
+
   // One reply (or one stored bot message) may carry text, buttons and custom JSON; a source
   // line belongs under the text that came before it.
   function renderBotMessages(messages, { withButtons = true } = {}) {
@@ -630,6 +654,7 @@
       if (message.custom && typeof message.custom === "object") {
         addSource(message.custom, row);
         addFeedback(message.custom, row);
+        addExport(message.custom, row);
       }
     }
     scrollToEnd();

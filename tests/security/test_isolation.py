@@ -72,8 +72,8 @@ def test_a_rest_sender_cannot_export_an_employees_saved_plan(assistant: Assistan
                  "zwiększyć sprzedaż o 15% w tym kwartale", "to wszystko", "3 lata"):
         _intranet(assistant, employee, text)
     [plan] = _custom(_intranet(assistant, employee, "50 tys. zł"), "plan")
-    [mine] = _custom(_intranet(assistant, employee, "eksportuj plan"), "plan")
-    assert mine["id"] == plan["id"]
+    [mine] = _custom(_intranet(assistant, employee, "eksportuj plan"), "export")
+    assert plan["id"] in mine["filename"]
 
     stolen = assistant.say(employee, "eksportuj plan")  # REST, naming the employee's id
     assert _custom(stolen, "export") == [] and _custom(stolen, "plan") == []

@@ -187,7 +187,7 @@ async def test_show_my_plan_without_any(plan_kb, dispatcher):
     assert responses(dispatcher) == ["utter_no_saved_plan"]
 
 
-async def test_export_gives_markdown_and_the_structured_plan(plan_kb, dispatcher):
+async def test_export_gives_markdown_and_the_document_to_download(plan_kb, dispatcher):
     from rasa_sdk.executor import CollectingDispatcher
 
     sender = new_user()
@@ -195,10 +195,14 @@ async def test_export_gives_markdown_and_the_structured_plan(plan_kb, dispatcher
     await ActionExportPlan().run(dispatcher, tracker("eksportuj plan", "export_plan", in_form=False, sender=sender),
                                  DOMAIN)
     assert responses(dispatcher) == ["utter_export_intro"]
-    [payload] = json_messages(dispatcher)
-    assert payload["plan"]["id"] == get_service().latest_plan(sender).id and payload["language"] == "pl"
+    [payload] = json_messages(dispatcher)  # checked against the export contract
+    assert set(payload) == {"export", "language"} and payload["language"] == "pl"
+    assert payload["export"]["format"] == "md"
+    assert payload["export"]["filename"] == f"plan-{get_service().latest_plan(sender).id}.md"
     assert texts(dispatcher)[0].startswith("# Plan: meble biurowe\n")
     assert "## Plan sprzedaży" in texts(dispatcher)[0]
+    assert payload["export"]["content"].startswith("# Plan: meble biurowe\n")
+    assert "## Plan sprzedaży" in payload["export"]["content"]
 
 
 async def test_export_before_the_plan_is_finished(plan_kb, dispatcher):
