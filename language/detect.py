@@ -20,16 +20,22 @@ _WORD = re.compile(r"[^\W\d_]+")
 _MIN_LEXICON_WORD = 2
 # How far ahead a language must be, in votes, to be chosen.
 _MARGIN = 1.0
+# Abbreviations written in capitals (EUR, USD, PLN, KPI, CAC, SEO) belong to no language, though a
+# lexicon may list them ("EUR" is in Morfeusz's, not in the English lookups): they do not vote.
+_MAX_ABBREVIATION = 5
 
 
 def detect_language(text: str, lemmatizer: Lemmatizer) -> Optional[str]:
     """"pl", "en", or None when the text gives no clear evidence."""
     shared, en_only, pl_only = _stop_words()
     scores = {"pl": 0.0, "en": 0.0}
-    for word in _WORD.findall(text[:2000].lower())[:200]:
+    for word in _WORD.findall(text[:2000])[:200]:
         if _POLISH_LETTERS.search(word):
             scores["pl"] += 2
             continue
+        if len(word) > 1 and word.isupper() and len(word) <= _MAX_ABBREVIATION:
+            continue
+        word = word.lower()
         if word in pl_only:
             scores["pl"] += 1
             continue

@@ -49,6 +49,11 @@ def test_very_long_input_is_bounded(lemmatizer):
     ("12345", None),
     ("😀😀", None),
     ("", None),
+    ("50k EUR", None),  # an amount with a currency code: the conversation keeps its language
+    ("20 000 USD", None),
+    ("50 tys. zł", "pl"),
+    ("obniżyć CAC o 10%", "pl"),
+    ("reduce our CAC this quarter", "en"),
 ])
 def test_detect_language(lemmatizer, text, expected):
     assert detect_language(text, lemmatizer) == expected
