@@ -4,7 +4,9 @@ How a turn (a user message and the bot events up to the next one) is read, from 
 the assistant sends (README, "What every answer sends"):
 - did-you-mean: a bot message with buttons from `action_did_you_mean` (`utter_did_you_mean`);
 - answered: a `{"source": {"id": ...}}` payload (not the sources cited by a plan draft);
-- declined: a `{"source": null, "fallback": true}` payload and neither of the above.
+- declined: a `{"source": null, "fallback": true}` payload and neither of the above;
+- a request for a person (`"handoff": true` on that payload, actions/handoff.py) is none of
+  these: the assistant did what was asked, so it is no failed question.
 A feedback vote (`/feedback{"source", "value", "comment"}`, intent `feedback`) is counted as a
 vote, not as a message. Conversations are sender ids (shown only as pseudonymous refs).
 """
@@ -57,6 +59,7 @@ class _Turn:
     buttons: bool = False
     sources: List[str] = field(default_factory=list)
     fallback: bool = False
+    handoff: bool = False
     reply_language: Optional[str] = None
 
     @property
@@ -65,6 +68,8 @@ class _Turn:
             return "did_you_mean"
         if self.sources:
             return "answered"
+        if self.handoff:
+            return None
         if self.fallback:
             return "declined"
         return None
@@ -173,6 +178,7 @@ class ReportBuilder:
                 turn.sources.append(str(source["id"]))
             elif source is None and custom.get("fallback"):
                 turn.fallback = True
+                turn.handoff = turn.handoff or bool(custom.get("handoff"))
         attempt = conversation.attempt
         if attempt is None:
             return

@@ -120,6 +120,16 @@ class Script:
         self.listen()
         return self
 
+    def handoff(self, text: str, lang: Optional[str] = None) -> "Script":
+        """A request for a person (rule ask_human -> action_offer_handoff, actions/handoff.py)."""
+        self.user(text, "ask_human", lang)
+        self.action("action_offer_handoff")
+        self.bot("No contact person has been configured for this assistant.",
+                 {"source": None, "fallback": True, "language": self.lang, "handoff": True},
+                 utter="utter_handoff_unconfigured")
+        self.listen()
+        return self
+
     def chitchat(self, text: str, intent: str = "greet", lang: Optional[str] = None) -> "Script":
         self.user(text, intent, lang)
         self.action(f"utter_{intent}")

@@ -66,6 +66,20 @@ def test_a_did_you_mean_turn_is_not_also_a_decline_and_a_draft_is_not_an_answer(
     assert result["plans"]["drafted"] == 1 and result["topics"] == []
 
 
+def test_a_request_for_a_person_is_no_failed_question() -> None:
+    from analytics.store import StoredEvent
+
+    script = Script("s", 1_796_000_000.0, "pl").handoff("chcę porozmawiać z człowiekiem").decline("jaka pogoda?")
+    builder = ReportBuilder(lambda text, lang: text.lower().split())
+    for event in script.events:
+        data = event.as_dict()
+        builder.add(StoredEvent(0, "s", event.type_name, data.get("timestamp") or 0.0, data.get("name"),
+                                {} if event.type_name == "action" else data))
+    result = builder.result()
+    assert (result["messages"], result["declined"], result["answered"], result["did_you_mean"]) == (2, 1, 0, 0)
+    assert [group["text"] for group in result["unanswered"]] == ["jaka pogoda?"]
+
+
 def test_a_chosen_did_you_mean_topic_answers_the_question_asked() -> None:
     from analytics.store import StoredEvent
 
