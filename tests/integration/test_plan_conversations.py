@@ -77,7 +77,8 @@ def test_a_plan_built_in_chat_is_shown_again_by_a_new_server(assistant, tmp_path
     assert plan["budget"]["amount"] == 50000
 
     exported = say("eksportuj plan")
-    assert _plan(exported)["id"] == plan["id"]
+    [export] = [m["custom"]["export"] for m in exported if "export" in m.get("custom", {})]
+    assert export["format"] == "md" and export["filename"] == f"plan-{plan['id']}.md"
     assert any((m.get("text") or "").startswith("# Plan: sprzedajemy meble biurowe dla firm") for m in exported)
 
     second = start_assistant(tmp_path, {"KNOWLEDGE_DB_URL": assistant.env["KNOWLEDGE_DB_URL"]})
