@@ -27,7 +27,7 @@ def build_classifier() -> Any:
     from knowledge.classifier import GoalClassifier
     from knowledge.loader import read_content
     from language.lemmatizer import get_lemmatizer
-    from tests.support import PROJECT_DIR
+    from bench.servers import PROJECT_DIR
 
     rules = read_content(PROJECT_DIR / "knowledge" / "content").documents["classifier"]
     return GoalClassifier(rules, get_lemmatizer())

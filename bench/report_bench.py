@@ -1,6 +1,6 @@
 """`advisor report` on a tracker store of 100,000 events, on SQLite and on PostgreSQL.
 
-Generates realistic conversations (tests/report_support.py: the events the assistant writes),
+Generates realistic conversations (bench/tracker_scripts.py: the events the assistant writes),
 bulk-inserts them into Rasa's `events` table, then times the report: the whole command as a
 user runs it (`advisor report --format json` / `--format html`, process start included) and
 the single pass over the store alone. Target: under 10 s on SQLite.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from bench.servers import PROJECT_DIR
-from tests.report_support import event_rows, generated_scripts
+from bench.tracker_scripts import event_rows, generated_scripts
 
 ADVISOR = str(Path(sys.executable).parent / "advisor")
 TARGET_SECONDS = 10.0
@@ -128,7 +128,7 @@ def screenshot(path: Path, events: int = 6000) -> None:
     """docs/report.png: the HTML report of a generated store, in Chromium."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.test_widget import CHROMIUM, CHROMIUM_ARGS
+    from bench.chromium import CHROMIUM, CHROMIUM_ARGS
 
     with tempfile.TemporaryDirectory(prefix="advisor-report-") as folder:
         work = Path(folder)

@@ -14,7 +14,7 @@ from playwright.sync_api import sync_playwright
 
 from analytics.figures import conversation_ref
 from tests.browser.test_widget import CHROMIUM, CHROMIUM_ARGS
-from tests.report_support import DAY2, Script, save_scripts, scripted
+from bench.tracker_scripts import DAY2, Script, save_scripts, scripted
 from tests.support import PROJECT_DIR
 
 pytestmark = pytest.mark.browser

@@ -18,20 +18,12 @@ from typing import Any, Iterator, List
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from bench.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (also imported from here by other browser tests)
 from bot.tokens import DEVELOPMENT_SECRET, issue_token
 from tests.support import start_assistant, stop_assistant
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 ANSWER_TIMEOUT_MS = 60_000
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from rasa.core.evaluation.marker_base import Marker
 from rasa.shared.core.domain import Domain
 
-from tests.report_support import save_scripts, scripted
+from bench.tracker_scripts import save_scripts, scripted
 from tests.support import PROJECT_DIR
 
 MARKERS = PROJECT_DIR / "markers.yml"

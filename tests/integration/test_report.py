@@ -13,7 +13,7 @@ import pytest
 
 from analytics.figures import conversation_ref
 from analytics.report import build_report, public
-from tests.report_support import DAY2, save_scripts, scripted
+from bench.tracker_scripts import DAY2, save_scripts, scripted
 from tests.support import PROJECT_DIR, temporary_postgres_database
 
 

@@ -1,6 +1,6 @@
 """The report on what the real, trained assistant wrote: conversations over REST, then every
 count checked against what the assistant itself sent back (its custom payloads), so the
-scripted events of tests/report_support.py cannot drift away from the real ones unnoticed."""
+scripted events of bench/tracker_scripts.py cannot drift away from the real ones unnoticed."""
 
 from __future__ import annotations
 

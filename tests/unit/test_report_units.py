@@ -10,7 +10,7 @@ from analytics.figures import ReportBuilder, _vote
 from analytics.grouping import Asked, group_key, group_questions
 from analytics.store import parse_since
 from language.lemmatizer import get_lemmatizer
-from tests.report_support import Script
+from bench.tracker_scripts import Script
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
 

@@ -15,7 +15,7 @@ import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from analytics.review import ReviewError, apply_review, worklist_yaml
-from tests.report_support import save_scripts, scripted
+from bench.tracker_scripts import save_scripts, scripted
 from tests.support import PROJECT_DIR
 
 ADVISOR = str(Path(sys.executable).parent / "advisor")

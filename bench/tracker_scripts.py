@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 
-from tests.contracts import check_payload
+from knowledge.contracts import payload_model
 
 SOURCES = {  # answer id -> guide section
     "overview/both": "1", "definition/sales": "2", "definition/marketing": "2", "goals/sales": "3",
@@ -27,6 +27,12 @@ SOURCES = {  # answer id -> guide section
 }
 SAVED_ID = "11111111-2222-4333-8444-555555555555"
 METADATA = {"model_id": "0123456789abcdef0123456789abcdef", "assistant_id": "plan-advisor"}
+
+
+def _checked(payload: Dict[str, Any]) -> Dict[str, Any]:
+    """`payload` if it keeps its contract (knowledge.contracts); raises otherwise."""
+    payload_model(payload).parse_obj(payload)
+    return payload
 
 
 def _data(buttons: Optional[List[Dict[str, str]]] = None, custom: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
@@ -189,7 +195,7 @@ class Script:
             self.user("eksportuj plan", "export_plan")
             self.action("action_export_plan")
             self.bot("# Plan", utter=None)
-            self.bot(None, check_payload({"export": {"format": "md", "filename": f"plan-{SAVED_ID}.md",
+            self.bot(None, _checked({"export": {"format": "md", "filename": f"plan-{SAVED_ID}.md",
                                                      "content": "# Plan: meble biurowe\n"}, "language": self.lang}))
             self.listen()
         return self
