@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -116,29 +115,12 @@ def settings(**env: str) -> Settings:
 
 @asynccontextmanager
 async def running(channel_settings: Settings, agent: Any, rasa_cors: Optional[str] = None) -> AsyncIterator[str]:
-    """The Rasa server app with the intranet channel, serving on a free port; yields its URL."""
-    from rasa.core.run import configure_app
-    from sanic import Sanic
-
+    """The Rasa server app with the intranet channel and Rasa's HTTP API, on a free port; yields its URL."""
     from bot.channels.intranet import IntranetInput
+    from tests.security.support import serving
 
-    Sanic.test_mode = True  # several apps named "rasa_server" in one process
-    app = configure_app(input_channels=[IntranetInput(channel_settings)], cors=rasa_cors, enable_api=True)
-    app.ctx.agent = agent
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serving([IntranetInput(channel_settings)], agent, cors=rasa_cors, enable_api=True) as url:
+        yield url
 
 
 async def request(

@@ -35,20 +35,23 @@ def channels_for(channel_settings: Settings, rest: bool = True) -> List[Any]:
     return [IntranetInput(channel_settings)] + ([CheckedRestInput()] if rest else [])
 
 
-def _app(channels: List[Any], agent: Any) -> Any:
+def _app(channels: List[Any], agent: Any, cors: Optional[str] = None, enable_api: bool = False) -> Any:
     from rasa.core.run import configure_app
     from sanic import Sanic
 
     Sanic.test_mode = True  # several apps named "rasa_server" in one process
-    app = configure_app(input_channels=channels, cors=None, enable_api=False)
+    app = configure_app(input_channels=channels, cors=cors, enable_api=enable_api)
     app.ctx.agent = agent
     return app
 
 
 @asynccontextmanager
-async def serving(channels: List[Any], agent: Any) -> AsyncIterator[str]:
-    """The Rasa server app with `channels`, on a free port; yields its base URL."""
-    app = _app(channels, agent)
+async def serving(
+    channels: List[Any], agent: Any, cors: Optional[str] = None, enable_api: bool = False
+) -> AsyncIterator[str]:
+    """The Rasa server app with `channels` (and Rasa's own `cors` and HTTP API when asked), on a
+    free port; yields its base URL."""
+    app = _app(channels, agent, cors, enable_api)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
