@@ -29,11 +29,25 @@ CURVE_LEVELS = (1, 10, 25, 50, 100)
 BIN = Path(sys.executable).parent
 
 # --- the CLI -------------------------------------------------------------------------------------
+# As the README shows them: `classify` detects the goal's language. The last one is a content
+# editor checking twenty goals (the self-written set's first twenty) in one start-up.
+BATCH_GOALS = 20
+BATCH_LABEL = f"advisor classify --file ({BATCH_GOALS} goals)"
 CLI_COMMANDS = {
-    "advisor classify": ["classify", "--lang", "pl", "Chcemy zwiększyć sprzedaż o 20 % w tym roku"],
+    "advisor classify": ["classify", "Chcemy zwiększyć sprzedaż o 20 % w tym roku"],
     "advisor token": ["token", "--user", "bench-user"],
     "advisor kb validate": ["kb", "validate"],
+    BATCH_LABEL: ["classify", "--file", "{goals_file}"],
 }
+
+
+def _goals_file(folder: Path) -> Path:
+    import yaml
+
+    goals = yaml.safe_load((PROJECT_DIR / "bench" / "data" / "goals.yml").read_text(encoding="utf-8"))["goals"]
+    path = folder / "goals.txt"
+    path.write_text("".join(g["text"] + "\n" for g in goals[:BATCH_GOALS]), encoding="utf-8")
+    return path
 
 
 def _children_cpu() -> float:
@@ -46,15 +60,17 @@ def cli_timings(repeat: int = 3) -> Dict[str, Dict[str, float]]:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ADVISOR_DEV_MODE": "true"}
     env.pop("ADVISOR_JWT_SECRET", None)
     out: Dict[str, Dict[str, float]] = {}
-    for label, args in CLI_COMMANDS.items():
-        walls, cpus = [], []
-        for _ in range(repeat):
-            cpu0, started = _children_cpu(), time.perf_counter()
-            subprocess.run([str(BIN / "advisor"), *args], env=env, cwd=PROJECT_DIR, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            walls.append(time.perf_counter() - started)
-            cpus.append(_children_cpu() - cpu0)
-        out[label] = {"wall_s": median(walls), "cpu_s": median(cpus), "runs": repeat}
+    with tempfile.TemporaryDirectory() as folder:
+        goals_file = str(_goals_file(Path(folder)))
+        for label, args in CLI_COMMANDS.items():
+            walls, cpus = [], []
+            for _ in range(repeat):
+                cpu0, started = _children_cpu(), time.perf_counter()
+                subprocess.run([str(BIN / "advisor"), *(a.format(goals_file=goals_file) for a in args)], env=env,
+                               cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                walls.append(time.perf_counter() - started)
+                cpus.append(_children_cpu() - cpu0)
+            out[label] = {"wall_s": median(walls), "cpu_s": median(cpus), "runs": repeat}
     return out
 
 
@@ -155,6 +171,10 @@ def figures(results: Dict[str, Any]) -> List[Row]:
         lambda v: bool(embedded) and v >= embedded["messages_per_s"] and two["errors"] == 0,
         f" (embedded {embedded['messages_per_s']:.1f}, errors {two['errors']})" if two and embedded else "")
     for label, timing in (results.get("cli") or {}).items():
+        if label == BATCH_LABEL:  # not a figure of the issue: its motivation, twenty goals checked
+            add(f"`{label}` wall time (s)", f"{BATCH_GOALS} calls x 6-10 s", timing["wall_s"], "{:.2f}",
+                f"<= {BATCH_GOALS} s (1 s a goal)", lambda v: v <= BATCH_GOALS, f" (CPU {timing['cpu_s']:.2f} s)")
+            continue
         add(f"`{label}` wall time (s)", "6-10 s", timing["wall_s"], "{:.2f}", "<= 1 s", lambda v: v <= 1.0,
             f" (CPU {timing['cpu_s']:.2f} s)")
     add("Rasa server RSS after the load (MB)", "776 MB", adv.get("memory_mb"), "{:.0f}", "<= 700 MB",

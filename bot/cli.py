@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 from bot.settings import get_settings
@@ -118,9 +119,17 @@ def _classify(args: argparse.Namespace) -> int:
     from language.lemmatizer import get_lemmatizer
 
     settings = get_settings()
-    # Arguments that are not UTF-8 reach Python as lone surrogates, which the tokenizer cannot
-    # take: read them as U+FFFD, as a terminal shows them.
-    text = " ".join(args.text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if bool(args.text) == (args.file is not None):
+        print("give either the goal as words or --file with one goal per line", file=sys.stderr)
+        return 2
+    try:
+        goals = [goal.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for goal in _goals(args)]
+    except OSError as error:
+        print(f"cannot read {args.file}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    if not goals:
+        print(f"no goal in {args.file}: write one goal per line", file=sys.stderr)
+        return 2
     lemmatizer = get_lemmatizer()
     try:
         classifier = classifier_from_repository(repository_for(settings.knowledge_db_url), lemmatizer)
@@ -135,9 +144,20 @@ def _classify(args: argparse.Namespace) -> int:
     except RulesError as error:
         print(f"{error}\nfix knowledge/content/classifier.yml, then run `advisor kb load`", file=sys.stderr)
         return 1
-    lang = args.lang or detect_language(text, lemmatizer) or "pl"
-    print(json.dumps(classifier.classify(text, lang).to_json(), ensure_ascii=False))
+    for goal in goals:
+        lang = args.lang or detect_language(goal, lemmatizer) or "pl"
+        print(json.dumps(classifier.classify(goal, lang).to_json(), ensure_ascii=False), flush=True)
     return 0
+
+
+def _goals(args: argparse.Namespace) -> List[str]:
+    """The goal given as words, or every non-blank line of --file (`-`: standard input)."""
+    if args.file is None:
+        return [" ".join(args.text)]
+    # Arguments and files that are not UTF-8 reach Python as lone surrogates or bad bytes, which
+    # the tokenizer cannot take: read them as U+FFFD, as a terminal shows them.
+    raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    return [line.strip() for line in raw.decode("utf-8", "replace").splitlines() if line.strip()]
 
 
 def _plan_export(args: argparse.Namespace) -> int:
@@ -278,7 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify = commands.add_parser("classify", help="sort a business goal into the sales or the marketing plan (JSON)")
     classify.add_argument("--lang", choices=("pl", "en"), help="the language of the reasons (default: detected, else pl)")
-    classify.add_argument("text", nargs="+", help="the goal, e.g. \"Zwiększyć sprzedaż o 10%% w tym kwartale\"")
+    classify.add_argument("text", nargs="*", help="the goal, e.g. \"Zwiększyć sprzedaż o 10%% w tym kwartale\"")
+    classify.add_argument("--file", metavar="PATH",
+                          help="classify every line of PATH (`-`: standard input), one JSON line per goal, in one start-up")
     classify.set_defaults(handler=_classify)
 
     plan = commands.add_parser("plan", help="saved plans")

@@ -152,18 +152,15 @@ class GoalClassifier:
             self._order[signal.id] = position
             for lang, phrases in (node.get("terms") or {}).items():
                 by_language[lang][signal.id] = {lang: [str(p) for p in phrases]}
-        ignore = rules.get("ignore") or {}
-        self._add_polish_forms(by_language["pl"], [str(p) for p in ignore.get("pl") or []])
-        means = rules.get("means") or {}
-        self._matchers = {
-            lang: TermMatcher(
-                {"signal": by_language[lang], "ignore": {"ignore": {lang: [str(p) for p in ignore.get(lang) or []]}},
-                 "means": {"means": {lang: [str(p) for p in means.get(lang) or []]}}},
-                lemmatizer,
-                max_gap=TERM_GAP,
-            )
+        ignore, means = rules.get("ignore") or {}, rules.get("means") or {}
+        self._term_lists = {
+            lang: {"signal": by_language[lang], "ignore": {"ignore": {lang: [str(p) for p in ignore.get(lang) or []]}},
+                   "means": {"means": {lang: [str(p) for p in means.get(lang) or []]}}}
             for lang in LANGUAGES
         }
+        # Built on first use per language: lemmatising every term of both languages would make
+        # `advisor classify` of one goal build the other language's tokenizer too.
+        self._matchers: Dict[str, TermMatcher] = {}
         self._duration_signals = [s for s in self._signals.values() if s.up_to_months is not None or s.over_months is not None]
         durations = rules.get("durations") or {}
         self._plural_counts_as = float(durations.get("plural_counts_as", 2))
@@ -175,6 +172,15 @@ class GoalClassifier:
         self._both_min_ratio = float(decision["both_min_ratio"])
         self._min_lead = float(decision["min_lead"])
         self._supports_only: Optional[str] = decision.get("supports_only")
+
+    def _matcher(self, lang: str) -> TermMatcher:
+        matcher = self._matchers.get(lang)
+        if matcher is None:
+            terms = self._term_lists[lang]
+            if lang == "pl":
+                self._add_polish_forms(terms["signal"], terms["ignore"]["ignore"]["pl"])
+            matcher = self._matchers[lang] = TermMatcher(terms, self._lemmatizer, max_gap=TERM_GAP)
+        return matcher
 
     def _add_polish_forms(self, terms: Dict[str, Dict[str, List[str]]], ignored: List[str]) -> None:
         """Polish forms the term lists leave out: the adverb of a one-word adjective term
@@ -290,7 +296,7 @@ class GoalClassifier:
         """Hits read with `lang`'s lemmas and terms, and the spans of ignored phrases."""
         if not text.strip():
             return [], []
-        matches = self._matchers[lang].find(text, lang)
+        matches = self._matcher(lang).find(text, lang)
         ignored = [(m.start, m.end) for m in matches if m.kind == "ignore"]
         hits: List[_Hit] = []
         spans: List[Tuple[int, int]] = list(ignored)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
-from typing import FrozenSet, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from language import LANGUAGES
 from language.folding import POLISH_RESTORATIONS, fold
@@ -59,20 +59,36 @@ class Lemmatizer:
     """Tokenises and lemmatises Polish and English text. Create one per process."""
 
     def __init__(self) -> None:
-        # spaCy and Morfeusz are imported here, not at module level: importing this module (as
-        # the knowledge base's validation does) must not cost their loading time.
-        import morfeusz2
-
-        spacy = import_spacy()
-        from spacy.lookups import load_lookups
-
-        self._tokenizers = {lang: spacy.blank(lang).tokenizer for lang in LANGUAGES}
-        self._morfeusz = morfeusz2.Morfeusz(generate=False, expand_tags=False)
-        self._en_lemmas = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
-        self._en_lemma_values = frozenset(self._en_lemmas.values())
-        self._en_stop_words = stop_words("en")
+        # spaCy, Morfeusz and the English tables load on first use, each when a text of its
+        # language needs it: importing this module (as the knowledge base's validation does) must
+        # not cost their loading time, and `advisor classify` of a Polish goal never builds the
+        # English tokenizer.
+        self._tokenizers: Dict[str, Any] = {}
         self.polish_word = functools.lru_cache(maxsize=100_000)(self._polish_word)
         self.english_word = functools.lru_cache(maxsize=100_000)(self._english_word)
+
+    def _tokenizer(self, lang: str) -> Any:
+        tokenizer = self._tokenizers.get(lang)
+        if tokenizer is None:
+            if lang not in LANGUAGES:
+                raise ValueError(f"no tokenizer for language {lang!r}")
+            tokenizer = self._tokenizers[lang] = import_spacy().blank(lang).tokenizer
+        return tokenizer
+
+    @functools.cached_property
+    def _morfeusz(self) -> Any:
+        import morfeusz2
+
+        return morfeusz2.Morfeusz(generate=False, expand_tags=False)
+
+    @functools.cached_property
+    def _english_lexicon(self) -> Tuple[Any, FrozenSet[str], FrozenSet[str]]:
+        """spaCy's English lemma table, the lemmas it knows, and the English stop words."""
+        import_spacy()
+        from spacy.lookups import load_lookups
+
+        table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+        return table, frozenset(table.values()), stop_words("en")
 
     def forms(self, text: str, lang: str) -> FrozenSet[str]:
         """The forms of every token of `text` (a word or a phrase of a word list); its folded text
@@ -84,7 +100,7 @@ class Lemmatizer:
         """The word tokens of `text` (punctuation and spaces dropped) with their lemmas."""
         result = []
         restorations = 0
-        for tok in self._tokenizers[lang](text[:MAX_ANALYSED_CHARS]):
+        for tok in self._tokenizer(lang)(text[:MAX_ANALYSED_CHARS]):
             if tok.is_space or tok.is_punct:
                 continue
             word = tok.text.lower()
@@ -152,10 +168,11 @@ class Lemmatizer:
 
     # English --------------------------------------------------------------------------------
     def _english_word(self, word: str) -> WordAnalysis:
-        lemma = self._en_lemmas.get(word)
+        lemmas, lemma_values, english_stop_words = self._english_lexicon
+        lemma = lemmas.get(word)
         if lemma is not None:
             return WordAnalysis((fold(lemma), fold(word)), known=True)
-        known = word in self._en_lemma_values or word in self._en_stop_words
+        known = word in lemma_values or word in english_stop_words
         return WordAnalysis((fold(word),), known=known)
 
 
