@@ -15,6 +15,9 @@ showed two costs of Rasa 3.6's `RemoteAction` that do not depend on what the act
   (method, URL, headers, parameters, timeout, compression, TLS file) over one keep-alive
   session per event loop, and answers the same way (`ClientResponseError` from status 400,
   the JSON body, or None when the body is not JSON).
+- The tracker sent with each call was encoded by the standard library's `json.dumps` (8 % of
+  the server's time under load): the pooled session encodes it with `ujson` (a dependency of
+  Rasa itself), which gives the same JSON (it escapes "/" as "\\/", which JSON allows).
 
 Rasa has no setting or hook for either (see bot/policies/action_failure.py), so `install()`
 wraps the two `RemoteAction` methods; it is idempotent and runs when the model's policies are
@@ -32,6 +35,7 @@ from typing import Any, Dict, Optional, Text
 from weakref import WeakKeyDictionary
 
 import aiohttp
+import ujson
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.exceptions import FileNotFoundException
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
@@ -97,6 +101,7 @@ class PooledEndpointConfig(EndpointConfig):
             session = aiohttp.ClientSession(
                 headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
+                json_serialize=ujson.dumps,
             )
             self._sessions[loop] = session
         return session

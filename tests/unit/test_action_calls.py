@@ -9,9 +9,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
+import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import rasa
+import ujson
 from aiohttp import web
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -120,3 +124,19 @@ def test_pooled_requests_reuse_one_connection_and_answer_like_rasa():
     assert len(set(peers[:3])) == 1  # one kept-alive connection for the pooled requests
     assert peers[3] != peers[0]      # Rasa's own request opened another
     assert error.status == 400
+
+
+# What a tracker sent to the action server may hold: texts in any script (lone surrogates
+# included: JSON escapes can carry them in), numbers, booleans, nulls, nested lists and objects.
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_the_pooled_session_encodes_trackers_as_the_standard_library_reads_them(value):
+    assert json.loads(ujson.dumps({"tracker": value})) == {"tracker": value}
