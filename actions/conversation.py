@@ -8,17 +8,11 @@ from rasa_sdk import Tracker
 
 from bot.services import message_limit
 from knowledge import LANGUAGES
-from language import MESSAGE_LANGUAGE
 
 
 def language(tracker: Tracker) -> str:
     value = tracker.get_slot("language")
     return value if value in LANGUAGES else "pl"
-
-
-def message_language(tracker: Tracker) -> Optional[str]:
-    """The latest message's own language, from its parse data (None: cannot tell)."""
-    return tracker.latest_message.get(MESSAGE_LANGUAGE)
 
 
 def intent_name(tracker: Tracker) -> Optional[str]:

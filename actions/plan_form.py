@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions import conversation, plan_state as ps
 from actions.knowledge_base import get_classifier, get_horizon_signals, get_input_reader, get_service
 from knowledge.plan_input import clean, has_words
+from language import MESSAGE_LANGUAGE
 
 NOT_SURE_INTENT = "not_sure"
 
@@ -58,7 +59,7 @@ class ValidatePlanForm(FormValidationAction):
     @staticmethod
     def _other_language(tracker: Tracker, replies: ps.Replies) -> None:
         """An answer in the other language is taken, and the plan stays in its language."""
-        if conversation.message_language(tracker) not in (None, conversation.language(tracker)):
+        if tracker.latest_message.get(MESSAGE_LANGUAGE) not in (None, conversation.language(tracker)):
             replies.response("utter_plan_input_other_language")
 
     # -- one hook per slot ---------------------------------------------------------------------
