@@ -17,6 +17,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from language import LANGUAGES
 from language.detect import detect_language
 from language.folding import fold
 from language.lemmatizer import get_lemmatizer
@@ -45,13 +46,10 @@ class MorphologyTokenizer(Tokenizer):
             "intent_split_symbol": "_",
             "token_pattern": None,
             "prefix_separator_symbol": None,
-            # language used to lemmatise text whose language cannot be told (e.g. "ok")
-            "default_language": "pl",
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
-        self._default_language = config["default_language"]
         self._lemmatizer = get_lemmatizer()
 
     @classmethod
@@ -67,7 +65,7 @@ class MorphologyTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute) or ""
         written = written_language(message) if attribute == TEXT else detect_language(text, self._lemmatizer)
-        language = written or self._default_language
+        language = written or LANGUAGES[0]  # text that tells no language ("12") is read as the default's
         tokens = [
             Token(t.text, t.start, t.end, lemma=t.lemma) for t in self._lemmatizer.tokens(text, language)
         ]

@@ -47,7 +47,6 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            "default_language": "pl",
             # intents on which a named language ("po angielsku", "in Polish") is a switch request
             "switch_intents": ["switch_language"],
         }
@@ -109,7 +108,7 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            matches = self._matcher.find(text, written_language(message) or self._config["default_language"])
+            matches = self._matcher.find(text, written_language(message) or LANGUAGES[0])
             entities = self.add_extractor_name([
                 {"entity": m.kind, "value": m.target, "start": m.start, "end": m.end, "confidence_entity": 1.0}
                 for m in matches
