@@ -7,7 +7,7 @@ other reading comes here (a custom slot mapping, `not_intent` of those): NLU fil
 under a question, chit-chat or a command, and the cut-offs below, measured on held-out text,
 tell them from the real thing. What this action does not take is left unfilled, so Rasa rejects
 the form and a rule of data/rules/plan_building.yml handles the message (an intent nothing here
-knows, too). A message left to a rule in the other language moves the plan to that language.
+knows, too).
 """
 
 from __future__ import annotations
@@ -38,9 +38,6 @@ FEEDBACK_INTENT = "feedback"
 """A vote on an answer (`/feedback{...}`, bot/domain/feedback.yml): never an answer, even when its
 comment names an amount or a period; data/rules/feedback.yml thanks for it and the form asks again."""
 GOALS_DONE_INTENT = "goals_done"
-MESSAGE_LANGUAGE_KEY = "language"
-"""The parse-data key the NLU pipeline fills with the message's language (bot/components/term_entities.py);
-the `language` slot follows it only after this action has run."""
 
 
 @dataclass(frozen=True)
@@ -132,9 +129,6 @@ class ActionReadPlanAnswer(Action):
         text = conversation.message_text(tracker)
         if slot == ps.GOAL and name == GOALS_DONE_INTENT and confidence >= CUTOFFS.goals_done:
             return [SlotSet(ps.GOALS_DONE, True)]
-        if is_answer(name, confidence, text, looks_like_answer(slot, text, ps.plan_language(tracker))):
+        if is_answer(name, confidence, text, looks_like_answer(slot, text, conversation.language(tracker))):
             return [SlotSet(slot, text)]
-        lang = tracker.latest_message.get(MESSAGE_LANGUAGE_KEY) or conversation.language(tracker)
-        if lang in conversation.LANGUAGES and lang != tracker.get_slot(ps.PLAN_LANGUAGE):
-            return [SlotSet(ps.PLAN_LANGUAGE, lang)]
         return []

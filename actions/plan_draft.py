@@ -20,7 +20,7 @@ class ActionPresentDraft(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        lang = ps.plan_language(tracker)
+        lang = conversation.language(tracker)
         goals = ps.GoalList.from_tracker(tracker)
         knowledge = get_service()
         try:

@@ -3,8 +3,7 @@
 Rasa fills the form's slots from the message (the slot mappings of bot/domain/plan_building.yml
 and actions/plan_answer.py decide whether it is the answer), and runs `validate_<slot>` for what
 was filled in this turn only; a message that filled nothing was left to the rules. Each hook sends
-its replies itself: they vary on `plan_language`, so an answer typed in the other language is
-answered in the plan's language.
+its replies itself, in the conversation's language, which an answer does not change.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions import conversation, plan_state as ps
 from actions.knowledge_base import get_classifier, get_horizon_signals, get_input_reader, get_service
 from knowledge.plan_input import clean, has_words
+from language import MESSAGE_LANGUAGE
 
 NOT_SURE_INTENT = "not_sure"
 
@@ -57,31 +57,28 @@ class ValidatePlanForm(FormValidationAction):
         return text
 
     @staticmethod
-    def _language(tracker: Tracker, replies: ps.Replies) -> Dict[Text, Any]:
+    def _other_language(tracker: Tracker, replies: ps.Replies) -> None:
         """An answer in the other language is taken, and the plan stays in its language."""
-        lang, plan_lang = tracker.get_slot("language"), tracker.get_slot(ps.PLAN_LANGUAGE)
-        if plan_lang in conversation.LANGUAGES and lang in conversation.LANGUAGES and lang != plan_lang:
+        if tracker.latest_message.get(MESSAGE_LANGUAGE) not in (None, conversation.language(tracker)):
             replies.response("utter_plan_input_other_language")
-            return {"language": plan_lang}
-        return {}
 
     # -- one hook per slot ---------------------------------------------------------------------
     def validate_business(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         replies = ps.Replies()
-        language = self._language(tracker, replies)
+        self._other_language(tracker, replies)
         text = self._checked_text(value, replies)
         if text is not None and _not_sure(tracker):
             replies.response("utter_business_hint")
             text = None
         replies.send(dispatcher)
-        return {ps.BUSINESS: text, **language}
+        return {ps.BUSINESS: text}
 
     def validate_goal(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         goals = ps.GoalList.from_tracker(tracker)
-        language = self._language(tracker, goals.replies)
+        self._other_language(tracker, goals.replies)
         text = self._checked_text(value, goals.replies)
         if text is not None:
-            lang = ps.plan_language(tracker)
+            lang = conversation.language(tracker)
             if _not_sure(tracker):
                 if goals.pending:  # no answer to the clarifying question
                     goals.set_pending_aside(get_classifier(), lang)
@@ -90,11 +87,11 @@ class ValidatePlanForm(FormValidationAction):
             else:
                 goals.add(text, get_classifier(), lang, get_service().plan_names(lang))
         goals.replies.send(dispatcher)
-        return {ps.GOAL: None, **goals.slots(), **language}  # goals come one at a time: asked again
+        return {ps.GOAL: None, **goals.slots()}  # goals come one at a time: asked again
 
     def validate_goals_done(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         goals = ps.GoalList.from_tracker(tracker)
-        goals.set_pending_aside(get_classifier(), ps.plan_language(tracker))
+        goals.set_pending_aside(get_classifier(), conversation.language(tracker))
         goals.replace = None
         done = bool(goals.goals)
         if done:
@@ -106,11 +103,11 @@ class ValidatePlanForm(FormValidationAction):
 
     def validate_horizon(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         replies = ps.Replies()
-        language = self._language(tracker, replies)
+        self._other_language(tracker, replies)
         text = self._checked_text(value, replies)
         horizon = None
         if text is not None:
-            lang = ps.plan_language(tracker)
+            lang = conversation.language(tracker)
             if _not_sure(tracker):
                 horizon = {"text": text, "term": None, "not_sure": True}
             elif names_time(text, lang):
@@ -118,14 +115,14 @@ class ValidatePlanForm(FormValidationAction):
             else:
                 replies.response("utter_horizon_unreadable", horizon=text[:40])
         replies.send(dispatcher)
-        return {ps.HORIZON: horizon, **language}
+        return {ps.HORIZON: horizon}
 
     def validate_budget(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         replies = ps.Replies()
-        language = self._language(tracker, replies)
+        self._other_language(tracker, replies)
         text = clean(value if isinstance(value, str) else "")
         budget = None
-        reading = get_input_reader().budget(text, ps.plan_language(tracker)) if has_words(text) else None
+        reading = get_input_reader().budget(text, conversation.language(tracker)) if has_words(text) else None
         if reading is None:
             replies.response("utter_plan_input_empty")
         elif reading.status == "amount":
@@ -137,7 +134,7 @@ class ValidatePlanForm(FormValidationAction):
         else:
             replies.response("utter_budget_unreadable", budget=text[:40])
         replies.send(dispatcher)
-        return {ps.BUDGET: budget, **language}
+        return {ps.BUDGET: budget}
 
 
 def names_time(text: str, lang: str) -> bool:

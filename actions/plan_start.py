@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import conversation, plan_state as ps
+from actions import plan_state as ps
 
 
 class ActionStartPlan(Action):
-    """Forget any plan in progress and start a new one in the conversation's language."""
+    """Forget any plan in progress and start a new one."""
 
     def name(self) -> Text:
         return "action_start_plan"
@@ -22,7 +21,7 @@ class ActionStartPlan(Action):
     ) -> List[Dict[Text, Any]]:
         restarting = ps.in_progress(tracker)
         dispatcher.utter_message(response="utter_plan_restarted" if restarting else "utter_plan_intro")
-        return ps.reset_events() + [SlotSet(ps.PLAN_LANGUAGE, conversation.language(tracker))]
+        return ps.reset_events()
 
 
 class ActionCancelPlan(Action):

@@ -1,10 +1,6 @@
 """What the plan-building actions share: the slots of a plan in progress, the goal list and its
 rules (classify at once, one clarifying question, set aside), and the replies a change of the
 list produces, which the action that made the change sends in the same turn.
-
-The replies of a plan in progress vary on the `plan_language` slot (bot/domain/plan_building.yml),
-so an answer typed in the other language is answered in the plan's language by the very action
-that reads it.
 """
 
 from __future__ import annotations
@@ -16,7 +12,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import conversation
 from language.folding import fold
 
 PLAN_FORM = "plan_form"
@@ -30,17 +25,11 @@ GOALS = "plan_goals"
 SET_ASIDE = "plan_set_aside"
 PENDING = "pending_goal"
 REPLACE = "goal_to_replace"
-PLAN_LANGUAGE = "plan_language"
 PLAN_SLOTS = (BUSINESS, GOAL, GOALS_DONE, HORIZON, BUDGET, GOALS, SET_ASIDE, PENDING, REPLACE)
 
 MAX_GOALS = 15
 MAX_TEXT_CHARS = 300
 """A goal, a business description or a horizon longer than this is asked to be shortened."""
-
-
-def plan_language(tracker: Tracker) -> str:
-    value = tracker.get_slot(PLAN_LANGUAGE)
-    return value if value in conversation.LANGUAGES else conversation.language(tracker)
 
 
 def in_progress(tracker: Tracker) -> bool:

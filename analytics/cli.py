@@ -7,13 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.settings import PROJECT_DIR, get_settings
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+from bot.settings import PROJECT_DIR, get_settings, safe_url
 
 
 def _since(value: str):
@@ -53,7 +47,7 @@ def report(args: argparse.Namespace) -> int:
 
             text = render(figures, transcripts(url, figures, since))
     except StoreError as error:
-        print(f"{_safe_url(url)}: {error}", file=sys.stderr)
+        print(f"{safe_url(url)}: {error}", file=sys.stderr)
         return 1
     if args.out:
         try:
@@ -86,7 +80,7 @@ def review_export(args: argparse.Namespace) -> int:
         figures = build_report(url, since)
         text = worklist_yaml(figures["unanswered"], since=args.since)
     except StoreError as error:
-        print(f"{_safe_url(url)}: {error}", file=sys.stderr)
+        print(f"{safe_url(url)}: {error}", file=sys.stderr)
         return 1
     except ContentError as error:
         print("\n".join(error.problems) + "\nthe knowledge base content is not valid: run `advisor kb validate`",

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from bot.settings import get_settings
+from bot.settings import get_settings, safe_url
 
 
 def _kb_validate(args: argparse.Namespace) -> int:
@@ -37,7 +37,7 @@ def _kb_load(args: argparse.Namespace) -> int:
     settings = get_settings()
     content_dir = args.content or settings.content_dir
     if getattr(args, "if_empty", False) and _kb_loaded(settings.knowledge_db_url):
-        print(f"The knowledge base at {_safe_url(settings.knowledge_db_url)} is loaded; left as it is")
+        print(f"The knowledge base at {safe_url(settings.knowledge_db_url)} is loaded; left as it is")
         return 0
     try:
         content = load(content_dir, settings.knowledge_db_url)
@@ -49,7 +49,7 @@ def _kb_load(args: argparse.Namespace) -> int:
     except SQLAlchemyError as error:
         print(f"database error, nothing was loaded: {error.__class__.__name__}: {error.orig or error}", file=sys.stderr)
         return 2
-    print(f"Loaded {len(content.entries)} entries into {_safe_url(settings.knowledge_db_url)}")
+    print(f"Loaded {len(content.entries)} entries into {safe_url(settings.knowledge_db_url)}")
     return 0
 
 
@@ -79,12 +79,6 @@ def _kb_export(args: argparse.Namespace) -> int:
     json.dump(content.export(), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -136,7 +130,7 @@ def _classify(args: argparse.Namespace) -> int:
     except (KnowledgeBaseEmpty, SQLAlchemyError) as error:
         detail = "no classifier rules" if isinstance(error, KnowledgeBaseEmpty) else error.__class__.__name__
         print(
-            f"the knowledge base at {_safe_url(settings.knowledge_db_url)} is not loaded ({detail}): "
+            f"the knowledge base at {safe_url(settings.knowledge_db_url)} is not loaded ({detail}): "
             "run `advisor kb load` first",
             file=sys.stderr,
         )
@@ -171,7 +165,7 @@ def _plan_export(args: argparse.Namespace) -> int:
     try:
         stored = plans_for(url).get(args.id)
         if stored is None:
-            print(f"no saved plan with id {args.id} in {_safe_url(url)}", file=sys.stderr)
+            print(f"no saved plan with id {args.id} in {safe_url(url)}", file=sys.stderr)
             return 1
         if args.format == "json":
             print(json.dumps(plan_json(stored), ensure_ascii=False, indent=2))
@@ -183,7 +177,7 @@ def _plan_export(args: argparse.Namespace) -> int:
               "shown in chat when a plan is saved", file=sys.stderr)
         return 2
     except (KnowledgeBaseEmpty, SQLAlchemyError) as error:
-        print(f"cannot read {_safe_url(url)}: {error.__class__.__name__}; run `advisor kb load` first", file=sys.stderr)
+        print(f"cannot read {safe_url(url)}: {error.__class__.__name__}; run `advisor kb load` first", file=sys.stderr)
         return 1
     return 0
 
@@ -203,9 +197,9 @@ def _db_upgrade(args: argparse.Namespace) -> int:
         try:
             revision = upgrade_schema(database, urls[database])
         except SQLAlchemyError as error:
-            print(f"{database} database: could not upgrade {_safe_url(urls[database])}: {error}", file=sys.stderr)
+            print(f"{database} database: could not upgrade {safe_url(urls[database])}: {error}", file=sys.stderr)
             return 2
-        print(f"{database} database {_safe_url(urls[database])}: at revision {revision}")
+        print(f"{database} database {safe_url(urls[database])}: at revision {revision}")
     return 0
 
 
@@ -240,10 +234,10 @@ def _forget(args: argparse.Namespace) -> int:
     try:
         removed = forget_conversation(settings.tracker_store_url, user)
     except SQLAlchemyError as error:
-        print(f"cannot clean {_safe_url(settings.tracker_store_url)} (nothing was deleted there): "
+        print(f"cannot clean {safe_url(settings.tracker_store_url)} (nothing was deleted there): "
               f"{error.__class__.__name__}: {getattr(error, 'orig', None) or error}", file=sys.stderr)
         return 1
-    print(f"{_safe_url(settings.tracker_store_url)}: deleted {removed['events']} event(s) "
+    print(f"{safe_url(settings.tracker_store_url)}: deleted {removed['events']} event(s) "
           f"and {removed['tracker_checkpoints']} checkpoint(s) of conversation {user!r}")
     url = settings.knowledge_db_url
     parsed = make_url(url)
@@ -253,10 +247,10 @@ def _forget(args: argparse.Namespace) -> int:
         else:
             plans = plans_for(url).delete_for_user(user)
     except SQLAlchemyError as error:
-        print(f"cannot clean {_safe_url(url)} (no saved plan was deleted): "
+        print(f"cannot clean {safe_url(url)} (no saved plan was deleted): "
               f"{error.__class__.__name__}: {getattr(error, 'orig', None) or error}", file=sys.stderr)
         return 1
-    print(f"{_safe_url(url)}: deleted {plans} saved plan(s) of {user!r}")
+    print(f"{safe_url(url)}: deleted {plans} saved plan(s) of {user!r}")
     return 0
 
 

@@ -120,3 +120,10 @@ def parse_contacts(raw: str) -> Tuple[Tuple[str, str], ...]:
 def get_settings() -> Settings:
     """The settings of this process, read from the environment now."""
     return Settings.from_env()
+
+
+def safe_url(url: str) -> str:
+    """A store URL as it may be printed: with its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -6,3 +6,6 @@ English), language detection, and matching of term lists over lemmas.
 
 LANGUAGES = ("pl", "en")
 """The languages the assistant speaks, the first the default; the one definition of them."""
+MESSAGE_LANGUAGE = "language"
+"""The parse-data key holding a message's language, decided once by the NLU pipeline
+(bot/components/term_entities.py); the one definition of it."""

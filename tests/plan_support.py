@@ -62,7 +62,7 @@ def tracker(
     sees then); otherwise a rule's action ran in between (an interruption).
     """
     values = {name: None for name in PLAN_SLOTS}
-    values.update({"language": language, "plan_language": language, "requested_slot": requested})
+    values.update({"language": language, "requested_slot": requested})
     # the answers given before the question asked
     stages = ["business", "goal", "horizon", "budget"]
     earlier = stages[: stages.index(requested)] if requested in stages else []

@@ -1,8 +1,8 @@
 """A Rasa tokenizer that gives every token its folded lemma (Morfeusz 2 / spaCy lookups).
 
-The message's language is detected first and stored on the message, so that later components
-(the term entity extractor) reuse it. With `use_lemma` (the default) Rasa's
-CountVectorsFeaturizer then sees "budżet", "budżetu" and "budzetu" as the same feature.
+The language the text is written in is detected once per message (`written_language`), for the
+lemmas here and as evidence for the message's language (term_entities.py). With `use_lemma` (the
+default) Rasa's CountVectorsFeaturizer then sees "budżet", "budżetu" and "budzetu" as the same feature.
 """
 
 from __future__ import annotations
@@ -17,25 +17,22 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from language import LANGUAGES
 from language.detect import detect_language
 from language.folding import fold
 from language.lemmatizer import get_lemmatizer
 
-DETECTED_LANGUAGE = "detected_language"
-"""Message key holding the language detected from the text ("pl", "en" or None)."""
+WRITTEN_LANGUAGE = "written_language"
+"""Message key holding the language the text is written in ("pl", "en" or None: cannot tell)."""
 EMPTY_TOKEN = "__empty__"
 """The token of a message with no text at all."""
-ANALYSIS_LANGUAGE = "analysis_language"
-"""Message key holding the language the text was lemmatised in."""
 
 
-def message_language(message: Message, default: str) -> Optional[str]:
-    """Detect (once) and store the language of the message's text."""
-    if message.get(ANALYSIS_LANGUAGE) is None:
-        detected = detect_language(message.get(TEXT) or "", get_lemmatizer())
-        message.set(DETECTED_LANGUAGE, detected)
-        message.set(ANALYSIS_LANGUAGE, detected or default)
-    return message.get(ANALYSIS_LANGUAGE)
+def written_language(message: Message) -> Optional[str]:
+    """The language of the message's text, detected on the first call and kept on the message."""
+    if WRITTEN_LANGUAGE not in message.data:
+        message.set(WRITTEN_LANGUAGE, detect_language(message.get(TEXT) or "", get_lemmatizer()))
+    return message.get(WRITTEN_LANGUAGE)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
@@ -49,13 +46,10 @@ class MorphologyTokenizer(Tokenizer):
             "intent_split_symbol": "_",
             "token_pattern": None,
             "prefix_separator_symbol": None,
-            # language used to lemmatise text whose language cannot be told (e.g. "ok")
-            "default_language": "pl",
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
-        self._default_language = config["default_language"]
         self._lemmatizer = get_lemmatizer()
 
     @classmethod
@@ -70,10 +64,8 @@ class MorphologyTokenizer(Tokenizer):
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute) or ""
-        if attribute == TEXT:
-            language = message_language(message, self._default_language)
-        else:
-            language = detect_language(text, self._lemmatizer) or self._default_language
+        written = written_language(message) if attribute == TEXT else detect_language(text, self._lemmatizer)
+        language = written or LANGUAGES[0]  # text that tells no language ("12") is read as the default's
         tokens = [
             Token(t.text, t.start, t.end, lemma=t.lemma) for t in self._lemmatizer.tokens(text, language)
         ]

@@ -6,10 +6,8 @@ in the component's model storage, so loading the model never needs the database 
 whose knowledge base is down or empty still understands messages, and its actions say the
 knowledge base is unavailable); `fingerprint_addon` makes Rasa's training cache retrain the
 component when the terms change. They are matched over lemmas, so inflection and text
-typed without diacritics are recognised. Aspect and plan matches become entities. The
-component also puts the conversation language into the parse data (`language`): the language
-the user asks for when they ask to switch, otherwise the language the message is written in,
-otherwise the one the channel sent in the metadata. bot.policies.language keeps the slot on it.
+typed without diacritics are recognised. Aspect and plan matches become entities. The message's
+language is decided here, once, into the parse data (docs/architecture.md, "A message's language").
 """
 
 from __future__ import annotations
@@ -27,13 +25,13 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.morphology_tokenizer import DETECTED_LANGUAGE, message_language
+from bot.components.morphology_tokenizer import written_language
 from bot.settings import get_settings
 from knowledge.repository import repository_for
-from language.lemmatizer import LANGUAGES, get_lemmatizer
+from language import LANGUAGES, MESSAGE_LANGUAGE
+from language.lemmatizer import get_lemmatizer
 from language.matcher import TermMatcher
 
-LANGUAGE_KEY = "language"
 ENTITY_KINDS = ("aspect", "plan")
 TERMS_FILE = "terms.json"
 
@@ -49,7 +47,6 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            "default_language": "pl",
             # intents on which a named language ("po angielsku", "in Polish") is a switch request
             "switch_intents": ["switch_language"],
         }
@@ -111,23 +108,19 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            matches = self._matcher.find(text, message_language(message, self._config["default_language"]))
+            matches = self._matcher.find(text, written_language(message) or LANGUAGES[0])
             entities = self.add_extractor_name([
                 {"entity": m.kind, "value": m.target, "start": m.start, "end": m.end, "confidence_entity": 1.0}
                 for m in matches
                 if m.kind in ENTITY_KINDS
             ])
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
-            language = self._conversation_language(message, [m.target for m in matches if m.kind == "language"])
-            message.set(LANGUAGE_KEY, language, add_to_output=True)
+            requested = [m.target for m in matches if m.kind == "language"]
+            message.set(MESSAGE_LANGUAGE, self._language(message, requested), add_to_output=True)
         return messages
 
-    def _conversation_language(self, message: Message, requested: List[str]) -> Optional[str]:
-        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        if requested and intent in self._config["switch_intents"]:
+    def _language(self, message: Message, requested: List[str]) -> Optional[str]:
+        if requested and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in self._config["switch_intents"]:
             return requested[-1]
-        detected = message.get(DETECTED_LANGUAGE)
-        if detected:
-            return detected
-        metadata_language = (message.get("metadata") or {}).get("lang")
-        return metadata_language if metadata_language in LANGUAGES else None
+        channel = (message.get("metadata") or {}).get("lang")
+        return written_language(message) or (channel if channel in LANGUAGES else None)

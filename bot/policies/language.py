@@ -1,12 +1,11 @@
-"""Keep the `language` slot on the language of the conversation.
+"""Keep the `language` slot on the language of the conversation (docs/architecture.md,
+"A message's language").
 
-The NLU pipeline (TermEntityExtractor) puts the language of each message into its parse data:
-the language asked for ("in English please"), else the language the message is written in,
-else the one the channel sent. This policy predicts no action (all zeros, lowest priority); it
-only contributes a `SlotSet` event when that language differs from the slot. Rasa applies the
-events of every policy before the next action runs, so the replies of the same turn are in the
-new language. Keeping the language out of the entities keeps Rasa's entity evaluation (test
-stories) about aspects and plans only, and costs no call to the action server.
+This policy predicts no action (all zeros, lowest priority); at the first prediction after a
+message it contributes a `SlotSet` event when the message's language (the parse data's, decided
+by the NLU pipeline) differs from the slot, unless the message filled a slot of the active form:
+an answer keeps the form in the conversation's language. Rasa applies the events of every policy
+before the next action runs, so the replies of the same turn are in the new language.
 """
 
 from __future__ import annotations
@@ -16,13 +15,26 @@ from typing import Any, Dict, List, Optional, Text
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-LANGUAGE_KEY = "language"
-"""The parse-data key the NLU pipeline fills with the message's language."""
+from language import MESSAGE_LANGUAGE
+
+
+def answers_the_form(tracker: DialogueStateTracker) -> bool:
+    """Whether Rasa's slot extraction, which runs before the first prediction, filled a slot of
+    the active form with the latest message (the slot mappings decide who owns a message)."""
+    if not tracker.active_loop_name:
+        return False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, SlotSet):
+            return True
+    return False
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
@@ -43,8 +55,8 @@ class LanguageSlotPolicy(Policy):
         rule_only_data: Optional[Dict[Text, Any]] = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
-        slot = self.config["slot"]
-        parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
-        language = (parse_data or {}).get(LANGUAGE_KEY)
-        events = [SlotSet(slot, language)] if language and tracker.get_slot(slot) != language else []
+        slot, events = self.config["slot"], []
+        if tracker.latest_action_name == ACTION_LISTEN_NAME and not answers_the_form(tracker):
+            language = (tracker.latest_message.parse_data or {}).get(MESSAGE_LANGUAGE)
+            events = [SlotSet(slot, language)] if language and tracker.get_slot(slot) != language else []
         return self._prediction(self._default_predictions(domain), events=events)

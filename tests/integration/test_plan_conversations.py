@@ -3,6 +3,7 @@ server process on the same database shows again."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -88,3 +89,18 @@ def test_a_plan_built_in_chat_is_shown_again_by_a_new_server(assistant, tmp_path
         stop_assistant(second)
     assert _plan(shown)["id"] == plan["id"]
     assert any("## Plan marketingowy" in (m.get("text") or "") for m in shown)
+
+
+def test_an_answer_in_the_other_language_keeps_the_plan_in_its_language_and_a_question_moves_it(assistant):
+    user = "plan-languages"
+    def say(text: str) -> str:
+        return " ".join(m.get("text") or json.dumps(m.get("custom"), ensure_ascii=False) for m in assistant.say(user, text))
+
+    say("pomóż mi ułożyć plan")
+    say("sprzedajemy meble biurowe dla firm")
+    answer = say("increase brand awareness over 5 years")  # taken, with a note, and the plan stays Polish
+    assert "po polsku" in answer and "plan marketingowy" in answer and "kolejny cel" in answer, answer
+    question = say("what tools does a sales plan use?")  # a question moves the conversation, plan included
+    assert '"language": "en"' in question and "next goal" in question, question
+    assert "sales plan" in say("zwiększyć sprzedaż o 15% w tym kwartale")
+    assert "budget" in say("that's all") + say("3 years") and "draft" in say("50k EUR")  # "50k EUR" stays English

