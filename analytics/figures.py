@@ -22,7 +22,6 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from analytics.grouping import Asked, Group, Lemmas, group_questions
 from analytics.store import ACTION, BOT, USER, StoredEvent
-from language import LANGUAGES
 
 FEEDBACK_INTENT = "feedback"
 FEEDBACK_PREFIX = "/feedback"
@@ -30,7 +29,6 @@ DID_YOU_MEAN_ACTION = "action_did_you_mean"
 DID_YOU_MEAN_RESPONSE = "utter_did_you_mean"
 START_PLAN_ACTION = "action_start_plan"
 DRAFT_ACTION = "action_present_draft"
-OUTCOMES = ("answered", "did_you_mean", "declined")
 UNCLEAR = "unclear"
 MAX_COMMENTS = 20
 MAX_QUESTIONS = 10

@@ -96,28 +96,18 @@ class PlanInputReader:
         }
 
     # -- goal references ----------------------------------------------------------------------
-    def goal_reference(self, text: str, lang: str, strict: bool = False) -> Optional[GoalReference]:
-        """The first goal number, order word ("drugi", "last") or "goal five" in the text.
-
-        `strict`: only a number or order word next to a word for "goal" ("cel 2", "the last goal"),
-        so that "w 2 lata" in a goal's own text is not taken for goal 2.
-        """
+    def goal_reference(self, text: str, lang: str) -> Optional[GoalReference]:
+        """The first goal number, order word ("drugi", "last") or "goal five" in the text."""
         best: Optional[Tuple[int, GoalReference]] = None
         for reading_lang in _languages(lang):
             tokens = self._lemmatizer.tokens(text, reading_lang)
             for i, token in enumerate(tokens):
                 number = self._reference_at(tokens, i, text, reading_lang)
-                if number is not None and strict and not self._next_to_goal_word(tokens, i, reading_lang):
-                    continue
                 if number is not None:
                     if best is None or token.start < best[0]:
                         best = (token.start, GoalReference(number, token.end))
                     break
         return best[1] if best else None
-
-    def _next_to_goal_word(self, tokens: Sequence[Token], i: int, lang: str) -> bool:
-        neighbours = tokens[max(0, i - 1): i] + tokens[i + 1: i + 2]
-        return any(t.forms & self._goal_words[lang] for t in neighbours)
 
     def _reference_at(self, tokens: Sequence[Token], i: int, text: str, lang: str) -> Optional[int]:
         token = tokens[i]
@@ -134,20 +124,6 @@ class PlanInputReader:
             for words, value in self._cardinals[lang]:
                 if words & forms:
                     return value
-        return None
-
-    def goal_command(self, text: str, lang: str) -> Optional[str]:
-        """"remove" or "replace" when the text asks that of a numbered goal ("replace goal 1 with
-        ...", "usuń drugi cel"), whatever intent NLU gave it; None otherwise."""
-        if self.goal_reference(text, lang, strict=True) is None:
-            return None
-        for reading_lang in _languages(lang):
-            for token in self._lemmatizer.tokens(text, reading_lang):
-                forms = token.forms
-                if forms & self._remove_words[reading_lang]:
-                    return "remove"
-                if forms & self._replace_words[reading_lang]:
-                    return "replace"
         return None
 
     def goal_by_content(self, text: str, lang: str, goals: Sequence[str]) -> Optional[int]:

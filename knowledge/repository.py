@@ -72,10 +72,6 @@ class AbstractKnowledgeRepository(abc.ABC):
         """The answer about `aspect` for `plan` ("sales", "marketing" or "both")."""
         return self.entry(f"{aspect}/{plan}", language)
 
-    def comparison(self, aspect: str, language: str) -> Optional[Answer]:
-        """The side-by-side comparison of both plans for `aspect`."""
-        return self.answer(aspect, "both", language)
-
     def faq(self, faq_id: str, language: str) -> Optional[Answer]:
         """An FAQ entry, by its full id (`faq/...`) or its short id."""
         return self.entry(faq_id if faq_id.startswith("faq/") else f"faq/{faq_id}", language)

@@ -78,7 +78,7 @@ def test_repository_reads_answers_facts_and_terms(db_url: str):
     budget = repository.answer("budget", "marketing", "pl")
     assert budget.source == {"id": "budget/marketing", "section": "6"}
     assert "budżet" in budget.text.lower()
-    comparison = repository.comparison("team", "en")
+    comparison = repository.answer("team", "both", "en")
     assert comparison.id == "team/both" and "team" in comparison.text.lower()
     faq = repository.faq("marketing_plan_includes_sales", "en")
     assert faq.section == "faq2" and faq.question.endswith("?")
