@@ -10,7 +10,13 @@ has not imported them already: their `sys.modules` entries are set to None for t
 the import (Python then raises ImportError for them, which thinc catches and records as "not
 installed"), and removed again afterwards, so a later `import tensorflow` (Rasa's) works as
 usual. Only thinc's shims for those frameworks are off in such a process; spaCy's tokenizers,
-stop words and lookup tables do not use them. tests/unit/test_spacy_support.py checks this
+stop words and lookup tables do not use them.
+
+`spacy/__init__.py` also imports spaCy's own command line (`spacy.cli`: typer, jinja2, requests,
+pkg_resources and every subcommand), only to re-export `spacy.info`: about a third of the import's
+CPU time. During the import, placeholders stand in for `spacy.cli` and `spacy.cli.info`; they are
+removed afterwards, so `import spacy.cli` later imports the real one, and the `spacy.info` they
+leave behind calls the real `spacy.cli.info.info`. tests/unit/test_spacy_support.py checks this
 against the installed thinc and spaCy (and fails if a new version stops honouring it).
 
 Every spaCy import of the project goes through this module; import spaCy lazily, inside
@@ -22,19 +28,23 @@ from __future__ import annotations
 import functools
 import sys
 from types import ModuleType
-from typing import FrozenSet
+from typing import Any, Dict, FrozenSet
 
 # The optional frameworks thinc.compat probes for at import time.
 HIDDEN_FRAMEWORKS = ("tensorflow", "torch", "cupy", "cupyx", "mxnet")
 
 
 def import_spacy() -> ModuleType:
-    """`spacy`, imported (once) without thinc importing the deep-learning frameworks."""
+    """`spacy`, imported (once) without thinc importing the deep-learning frameworks and without
+    spaCy's command line."""
     if "spacy" in sys.modules:
         return sys.modules["spacy"]
     hidden = [name for name in HIDDEN_FRAMEWORKS if name not in sys.modules]
     for name in hidden:
         sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` raise ImportError
+    placeholders = _cli_placeholders()
+    for name, module in placeholders.items():
+        sys.modules.setdefault(name, module)
     try:
         import spacy
         import spacy.lang.en.stop_words  # noqa: F401  (under the same guard, for stop_words())
@@ -44,7 +54,29 @@ def import_spacy() -> ModuleType:
         for name in hidden:
             if sys.modules.get(name, False) is None:
                 del sys.modules[name]
+        for name, module in placeholders.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+        spacy_package = sys.modules.get("spacy")
+        if spacy_package is not None and getattr(spacy_package, "cli", None) is placeholders["spacy.cli"]:
+            del spacy_package.cli  # `import spacy.cli` sets the real one
     return spacy
+
+
+def _cli_placeholders() -> Dict[str, ModuleType]:
+    """Stand-ins for `spacy.cli` and `spacy.cli.info` while spaCy is imported."""
+    package, module = ModuleType("spacy.cli"), ModuleType("spacy.cli.info")
+    package.__path__ = []  # a package with no submodules of its own
+
+    def info(*args: Any, **kwargs: Any) -> Any:
+        """spaCy's `spacy.info`, imported when first called."""
+        from spacy.cli.info import info as spacy_info
+
+        return spacy_info(*args, **kwargs)
+
+    module.info = info  # type: ignore[attr-defined]
+    package.info = module  # type: ignore[attr-defined]
+    return {"spacy.cli": package, "spacy.cli.info": module}
 
 
 @functools.lru_cache(maxsize=None)

@@ -61,3 +61,21 @@ def test_spacy_already_imported_with_tensorflow_is_left_alone():
         "                  'same': import_spacy() is spacy}))\n"
     )
     assert result == {"torch_untouched": True, "same": True}
+
+
+def test_spacy_s_command_line_is_not_imported_yet_works_when_asked_for():
+    result = _run(
+        "import sys, json\n"
+        "from language.spacy_support import import_spacy\n"
+        "spacy = import_spacy()\n"
+        "out = {'cli_loaded': 'spacy.cli' in sys.modules or 'spacy.cli.info' in sys.modules,\n"
+        "       'typer_loaded': 'typer' in sys.modules, 'has_cli_attr': hasattr(spacy, 'cli')}\n"
+        "out['info_version'] = spacy.info()['spacy_version']\n"  # the real spacy.cli.info, imported now
+        "import spacy.cli\n"
+        "out['real_cli'] = callable(getattr(spacy.cli, 'setup_cli', None))\n"
+        "out['version'] = spacy.__version__\n"
+        "print(json.dumps(out))\n"
+    )
+    assert result["cli_loaded"] is False and result["typer_loaded"] is False and result["has_cli_attr"] is False
+    assert result["info_version"] == result["version"]
+    assert result["real_cli"] is True
