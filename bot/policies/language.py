@@ -17,7 +17,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -34,6 +34,17 @@ def answers_the_form(tracker: DialogueStateTracker) -> bool:
             return False
         if isinstance(event, SlotSet):
             return True
+    return False
+
+
+def first_prediction_after_a_message(tracker: DialogueStateTracker) -> bool:
+    """Whether no action has run since the latest user message. (A new conversation whose
+    session start failed, with the action server down, has no action at all before it.)"""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return True
+        if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+            return False
     return False
 
 
@@ -56,7 +67,7 @@ class LanguageSlotPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         slot, events = self.config["slot"], []
-        if tracker.latest_action_name == ACTION_LISTEN_NAME and not answers_the_form(tracker):
+        if first_prediction_after_a_message(tracker) and not answers_the_form(tracker):
             language = (tracker.latest_message.parse_data or {}).get(MESSAGE_LANGUAGE)
             events = [SlotSet(slot, language)] if language and tracker.get_slot(slot) != language else []
         return self._prediction(self._default_predictions(domain), events=events)

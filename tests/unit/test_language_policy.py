@@ -45,3 +45,10 @@ def test_the_slot_is_decided_once_per_message(tmp_path):
     """After the message's first action (a form that put the language back) nothing changes."""
     after = message("hello", "en") + [ActionExecuted("utter_greet"), SlotSet("language", "pl")]
     assert slot_events(tmp_path, *after) == []
+
+
+def test_a_new_conversation_whose_session_start_failed_still_gets_its_language(tmp_path):
+    """With the action server down, `action_session_start` leaves no event: the message is the
+    first event of the conversation, and the apology must be in the message's language."""
+    first = UserUttered("Who carries out the sales plan?", {"name": "ask_team"}, parse_data={"language": "en"})
+    assert slot_events(tmp_path, first) == [SlotSet("language", "en")]
