@@ -23,6 +23,9 @@ _MARGIN = 1.0
 # Abbreviations written in capitals (EUR, USD, PLN, KPI, CAC, SEO) belong to no language, though a
 # lexicon may list them ("EUR" is in Morfeusz's, not in the English lookups): they do not vote.
 _MAX_ABBREVIATION = 5
+# Words speakers of either language write: "ok" is on spaCy's Polish stop-word list (for "około"),
+# and an English "ok" switched the conversation to Polish.
+_INTERNATIONAL = frozenset({"ok"})
 
 
 def detect_language(text: str, lemmatizer: Lemmatizer) -> Optional[str]:
@@ -36,6 +39,8 @@ def detect_language(text: str, lemmatizer: Lemmatizer) -> Optional[str]:
         if len(word) > 1 and word.isupper() and len(word) <= _MAX_ABBREVIATION:
             continue
         word = word.lower()
+        if word in _INTERNATIONAL:
+            continue
         if word in pl_only:
             scores["pl"] += 1
             continue

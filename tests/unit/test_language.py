@@ -54,6 +54,9 @@ def test_very_long_input_is_bounded(lemmatizer):
     ("50 tys. zł", "pl"),
     ("obniżyć CAC o 10%", "pl"),
     ("reduce our CAC this quarter", "en"),
+    ("ok", None),  # said in both languages: it keeps the conversation's language
+    ("ok thanks", "en"),
+    ("ok, dzięki", "pl"),
 ])
 def test_detect_language(lemmatizer, text, expected):
     assert detect_language(text, lemmatizer) == expected
