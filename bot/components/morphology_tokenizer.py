@@ -7,7 +7,7 @@ CountVectorsFeaturizer then sees "budżet", "budżetu" and "budzetu" as the same
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -18,6 +18,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from language.detect import detect_language
+from language.focus import in_spans, question_spans
 from language.folding import fold
 from language.lemmatizer import get_lemmatizer
 
@@ -27,6 +28,15 @@ EMPTY_TOKEN = "__empty__"
 """The token of a message with no text at all."""
 ANALYSIS_LANGUAGE = "analysis_language"
 """Message key holding the language the text was lemmatised in."""
+FOCUS_SPANS = "focus_spans"
+"""Message key holding the (start, end) spans of the text's question (language.focus)."""
+
+
+def focus_spans(message: Message) -> List[Tuple[int, int]]:
+    """Find (once) and store the spans of the message's text that carry its question."""
+    if message.get(FOCUS_SPANS) is None:
+        message.set(FOCUS_SPANS, question_spans(message.get(TEXT) or ""))
+    return message.get(FOCUS_SPANS)
 
 
 def message_language(message: Message, default: str) -> Optional[str]:
@@ -51,11 +61,14 @@ class MorphologyTokenizer(Tokenizer):
             "prefix_separator_symbol": None,
             # language used to lemmatise text whose language cannot be told (e.g. "ok")
             "default_language": "pl",
+            # features only from the question sentences of a message with a preamble
+            "question_focus": True,
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
         self._default_language = config["default_language"]
+        self._question_focus = config.get("question_focus", True)
         self._lemmatizer = get_lemmatizer()
 
     @classmethod
@@ -77,6 +90,9 @@ class MorphologyTokenizer(Tokenizer):
         tokens = [
             Token(t.text, t.start, t.end, lemma=t.lemma) for t in self._lemmatizer.tokens(text, language)
         ]
+        if attribute == TEXT and self._question_focus:
+            spans = focus_spans(message)
+            tokens = [t for t in tokens if in_spans(t.start, t.end, spans)] or tokens
         if not tokens:
             # Empty text, emoji or symbols only: keep one token, so that the featurizers give a
             # (zero) feature vector of the right width and the classifier falls back politely.

@@ -27,7 +27,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -44,6 +44,10 @@ def _identity(lemmas: List[str]) -> List[str]:
 def _lemmas(message: Message) -> List[str]:
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
     return [token.lemma or token.text.lower() for token in tokens]
+
+
+def _named_aspects(message: Message) -> List[str]:
+    return [e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == "aspect"]
 
 
 def _vectorizer(vocabulary: Optional[Dict[str, int]] = None, max_df: float = 1.0) -> TfidfVectorizer:
@@ -63,6 +67,9 @@ class SecondOpinionClassifier(GraphComponent):
             "max_df": 0.2,
             # shorter messages ("a budżet?", "and the team?") are follow-ups: too few words to vote on
             "min_words": 5,
+            # an `ask_<aspect>` intent whose aspect the term matcher found in the question (an
+            # `aspect` entity) needs no second opinion: two independent readings agree
+            "trust_named_aspect": True,
         }
 
     def __init__(
@@ -151,6 +158,8 @@ class SecondOpinionClassifier(GraphComponent):
             name = intent.get(INTENT_NAME_KEY) or ""
             confidence = intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0
             if not name.startswith(KNOWLEDGE_PREFIXES) or confidence >= self._config["trust_above"]:
+                continue
+            if self._config["trust_named_aspect"] and name[len("ask_"):] in _named_aspects(message):
                 continue
             lemmas = _lemmas(message)
             if len(lemmas) < self._config["min_words"]:

@@ -27,9 +27,10 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.morphology_tokenizer import DETECTED_LANGUAGE, message_language
+from bot.components.morphology_tokenizer import DETECTED_LANGUAGE, focus_spans, message_language
 from bot.settings import get_settings
 from knowledge.repository import repository_for
+from language.focus import in_spans
 from language.lemmatizer import LANGUAGES, get_lemmatizer
 from language.matcher import TermMatcher
 
@@ -114,13 +115,23 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
             matches = self._matcher.find(text, message_language(message, self._config["default_language"]))
             entities = self.add_extractor_name([
                 {"entity": m.kind, "value": m.target, "start": m.start, "end": m.end, "confidence_entity": 1.0}
-                for m in matches
-                if m.kind in ENTITY_KINDS
+                for m in self._focused(message, matches)
             ])
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             language = self._conversation_language(message, [m.target for m in matches if m.kind == "language"])
             message.set(LANGUAGE_KEY, language, add_to_output=True)
         return messages
+
+    @staticmethod
+    def _focused(message: Message, matches: List[Any]) -> List[Any]:
+        """Aspect and plan matches in the message's question (language.focus); the plan named
+        in the preamble when the question names none ("... my marketing plan. How do I measure it?")."""
+        spans = focus_spans(message)
+        kept = [m for m in matches if m.kind in ENTITY_KINDS and in_spans(m.start, m.end, spans)]
+        if not any(m.kind == "plan" for m in kept):
+            kept += [m for m in matches if m.kind == "plan" and not in_spans(m.start, m.end, spans)]
+            kept.sort(key=lambda m: m.start)
+        return kept
 
     def _conversation_language(self, message: Message, requested: List[str]) -> Optional[str]:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
