@@ -7,6 +7,8 @@ CountVectorsFeaturizer then sees "budżet", "budżetu" and "budzetu" as the same
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -17,6 +19,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+import language
 from language.detect import detect_language
 from language.focus import in_spans, question_spans
 from language.folding import fold
@@ -64,6 +67,16 @@ class MorphologyTokenizer(Tokenizer):
             # features only from the question sentences of a message with a preamble
             "question_focus": True,
         }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The source of the text analysis: Rasa's training cache fingerprints a component by
+        its class and config only, so an edited focus or lemmatiser would otherwise leave the
+        featurizers and classifiers trained on the old tokens."""
+        digest = hashlib.sha256()
+        for path in sorted(Path(language.__file__).parent.glob("*.py")) + [Path(__file__)]:
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)

@@ -67,9 +67,10 @@ class SecondOpinionClassifier(GraphComponent):
             "max_df": 0.2,
             # shorter messages ("a budżet?", "and the team?") are follow-ups: too few words to vote on
             "min_words": 5,
-            # an `ask_<aspect>` intent whose aspect the term matcher found in the question (an
-            # `aspect` entity) needs no second opinion: two independent readings agree
-            "trust_named_aspect": True,
+            # an `ask_<aspect>` intent at or above this confidence whose aspect the term matcher
+            # found in the question (an `aspect` entity) needs no second opinion: two independent
+            # readings agree (null: always ask the neighbours)
+            "trust_named_aspect_above": None,
         }
 
     def __init__(
@@ -159,7 +160,8 @@ class SecondOpinionClassifier(GraphComponent):
             confidence = intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0
             if not name.startswith(KNOWLEDGE_PREFIXES) or confidence >= self._config["trust_above"]:
                 continue
-            if self._config["trust_named_aspect"] and name[len("ask_"):] in _named_aspects(message):
+            named_above = self._config["trust_named_aspect_above"]
+            if named_above is not None and confidence >= named_above and name[len("ask_"):] in _named_aspects(message):
                 continue
             lemmas = _lemmas(message)
             if len(lemmas) < self._config["min_words"]:
