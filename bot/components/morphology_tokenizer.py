@@ -7,7 +7,9 @@ default) Rasa's CountVectorsFeaturizer then sees "budżet", "budżetu" and "budz
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import hashlib
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -17,8 +19,10 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+import language as language_package
 from language import LANGUAGES
 from language.detect import detect_language
+from language.focus import in_spans, question_spans
 from language.folding import fold
 from language.lemmatizer import get_lemmatizer
 
@@ -26,6 +30,15 @@ WRITTEN_LANGUAGE = "written_language"
 """Message key holding the language the text is written in ("pl", "en" or None: cannot tell)."""
 EMPTY_TOKEN = "__empty__"
 """The token of a message with no text at all."""
+FOCUS_SPANS = "focus_spans"
+"""Message key holding the (start, end) spans of the text's question (language.focus)."""
+
+
+def focus_spans(message: Message) -> List[Tuple[int, int]]:
+    """Find (once) and store the spans of the message's text that carry its question."""
+    if message.get(FOCUS_SPANS) is None:
+        message.set(FOCUS_SPANS, question_spans(message.get(TEXT) or ""))
+    return message.get(FOCUS_SPANS)
 
 
 def written_language(message: Message) -> Optional[str]:
@@ -46,10 +59,23 @@ class MorphologyTokenizer(Tokenizer):
             "intent_split_symbol": "_",
             "token_pattern": None,
             "prefix_separator_symbol": None,
+            # features only from the question sentences of a message with a preamble
+            "question_focus": True,
         }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The source of the text analysis: Rasa's training cache fingerprints a component by
+        its class and config only, so an edited focus or lemmatiser would otherwise leave the
+        featurizers and classifiers trained on the old tokens."""
+        digest = hashlib.sha256()
+        for path in sorted(Path(language_package.__file__).parent.glob("*.py")) + [Path(__file__)]:
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
+        self._question_focus = config.get("question_focus", True)
         self._lemmatizer = get_lemmatizer()
 
     @classmethod
@@ -69,6 +95,9 @@ class MorphologyTokenizer(Tokenizer):
         tokens = [
             Token(t.text, t.start, t.end, lemma=t.lemma) for t in self._lemmatizer.tokens(text, language)
         ]
+        if attribute == TEXT and self._question_focus:
+            spans = focus_spans(message)
+            tokens = [t for t in tokens if in_spans(t.start, t.end, spans)] or tokens
         if not tokens:
             # Empty text, emoji or symbols only: keep one token, so that the featurizers give a
             # (zero) feature vector of the right width and the classifier falls back politely.

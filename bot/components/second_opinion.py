@@ -27,7 +27,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -44,6 +44,10 @@ def _identity(lemmas: List[str]) -> List[str]:
 def _lemmas(message: Message) -> List[str]:
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
     return [token.lemma or token.text.lower() for token in tokens]
+
+
+def _named_aspects(message: Message) -> List[str]:
+    return [e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == "aspect"]
 
 
 def _vectorizer(vocabulary: Optional[Dict[str, int]] = None, max_df: float = 1.0) -> TfidfVectorizer:
@@ -63,6 +67,12 @@ class SecondOpinionClassifier(GraphComponent):
             "max_df": 0.2,
             # shorter messages ("a budżet?", "and the team?") are follow-ups: too few words to vote on
             "min_words": 5,
+            # an `ask_<aspect>` intent at or above this confidence whose aspect the term matcher
+            # found in the question (an `aspect` entity) needs no second opinion: two independent
+            # readings agree (null: always ask the neighbours)
+            "trust_named_aspect_above": None,
+            # ... and only when the message also names a plan ("what is a budget?" names no plan)
+            "named_aspect_needs_plan": True,
         }
 
     def __init__(
@@ -152,6 +162,9 @@ class SecondOpinionClassifier(GraphComponent):
             confidence = intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0
             if not name.startswith(KNOWLEDGE_PREFIXES) or confidence >= self._config["trust_above"]:
                 continue
+            named_above = self._config["trust_named_aspect_above"]
+            if named_above is not None and confidence >= named_above and self._named(message, name):
+                continue
             lemmas = _lemmas(message)
             if len(lemmas) < self._config["min_words"]:
                 continue
@@ -160,6 +173,13 @@ class SecondOpinionClassifier(GraphComponent):
             if vote != name:
                 self._doubt(message, confidence)
         return messages
+
+    def _named(self, message: Message, intent: str) -> bool:
+        """Whether the term matcher found the intent's aspect (and a plan, if required) in the message."""
+        entities = message.get(ENTITIES) or []
+        aspect = any(e.get("entity") == "aspect" and f"ask_{e.get('value')}" == intent for e in entities)
+        plan = any(e.get("entity") == "plan" for e in entities)
+        return aspect and (plan or not self._config["named_aspect_needs_plan"])
 
     @staticmethod
     def _doubt(message: Message, confidence: float) -> None:

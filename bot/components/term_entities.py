@@ -25,10 +25,11 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.morphology_tokenizer import written_language
+from bot.components.morphology_tokenizer import focus_spans, written_language
 from bot.settings import get_settings
 from knowledge.repository import repository_for
 from language import LANGUAGES, MESSAGE_LANGUAGE
+from language.focus import in_spans
 from language.lemmatizer import get_lemmatizer
 from language.matcher import TermMatcher
 
@@ -111,13 +112,23 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
             matches = self._matcher.find(text, written_language(message) or LANGUAGES[0])
             entities = self.add_extractor_name([
                 {"entity": m.kind, "value": m.target, "start": m.start, "end": m.end, "confidence_entity": 1.0}
-                for m in matches
-                if m.kind in ENTITY_KINDS
+                for m in self._focused(message, matches)
             ])
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             requested = [m.target for m in matches if m.kind == "language"]
             message.set(MESSAGE_LANGUAGE, self._language(message, requested), add_to_output=True)
         return messages
+
+    @staticmethod
+    def _focused(message: Message, matches: List[Any]) -> List[Any]:
+        """Aspect and plan matches in the message's question (language.focus); the plan named
+        in the preamble when the question names none ("... my marketing plan. How do I measure it?")."""
+        spans = focus_spans(message)
+        kept = [m for m in matches if m.kind in ENTITY_KINDS and in_spans(m.start, m.end, spans)]
+        if not any(m.kind == "plan" for m in kept):
+            kept += [m for m in matches if m.kind == "plan" and not in_spans(m.start, m.end, spans)]
+            kept.sort(key=lambda m: m.start)
+        return kept
 
     def _language(self, message: Message, requested: List[str]) -> Optional[str]:
         if requested and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in self._config["switch_intents"]:

@@ -1,0 +1,113 @@
+"""Fuse the term matcher's evidence with the intent classifier's ranking.
+
+The intent classifier reads every word of the question, but on real questions its words are
+often ones it has seen under another intent, or under `out_of_scope`. The term matcher
+(bot.components.term_entities) knows the field's words for each aspect and plan, from the
+knowledge base. This component reweighs the classifier's ranking with that evidence, found in
+the question part of the message (language.focus):
+
+- an `ask_<aspect>` intent whose aspect the question names is multiplied by `1 + aspect_weight`
+  (only when the message also names a plan, or `aspect_needs_plan` is off: "what is a budget?"
+  names an aspect but is not about the plans);
+- `out_of_scope` is multiplied by `out_of_scope_factor` when the question names an aspect and
+  the message names a plan (the classifier was not sure enough the words are off topic);
+- every knowledge-base intent is multiplied by `no_evidence_factor` when a message of at least
+  `min_words` words names neither an aspect nor a plan (a question about neither plan);
+
+then the ranking is normalised again. The classifier's own ranking stays in the parse data
+(`classifier_ranking`) for reading misses. Place it after the TermEntityExtractor and before
+the FallbackClassifier, so the answer / did-you-mean / decline thresholds apply to the fused
+confidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Sequence, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+ASPECT_PREFIX = "ask_"
+KNOWLEDGE_PREFIXES = ("ask_", "faq_")
+OUT_OF_SCOPE = "out_of_scope"
+CLASSIFIER_RANKING_KEY = "classifier_ranking"
+
+
+def fuse(
+    ranking: Sequence[Dict[str, Any]],
+    aspects: Iterable[str],
+    plans: Iterable[str],
+    word_count: int,
+    config: Dict[str, Any],
+) -> List[Dict[str, Any]]:
+    """The ranking reweighed by the aspects and plans the message names, normalised, best first."""
+    aspects, plans = set(aspects), set(plans)
+    weighted = []
+    for entry in ranking:
+        name = entry.get(INTENT_NAME_KEY) or ""
+        weight = 1.0
+        if name.startswith(ASPECT_PREFIX) and name[len(ASPECT_PREFIX):] in aspects and (plans or not config["aspect_needs_plan"]):
+            weight *= 1.0 + config["aspect_weight"]
+        if name == OUT_OF_SCOPE and aspects and plans:
+            weight *= config["out_of_scope_factor"]
+        if name.startswith(KNOWLEDGE_PREFIXES) and not aspects and not plans and word_count >= config["min_words"]:
+            weight *= config["no_evidence_factor"]
+        weighted.append((name, (entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0) * weight))
+    total = sum(score for _, score in weighted) or 1.0
+    fused = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: score / total} for name, score in weighted]
+    return sorted(fused, key=lambda r: -r[PREDICTED_CONFIDENCE_KEY])
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class EvidenceFusion(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "aspect_weight": 0.5,
+            "aspect_needs_plan": True,
+            "out_of_scope_factor": 0.5,
+            "no_evidence_factor": 1.0,
+            "min_words": 5,
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            if not ranking:
+                continue
+            entities = message.get(ENTITIES) or []
+            aspects = [e[ENTITY_ATTRIBUTE_VALUE] for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "aspect"]
+            plans = [e[ENTITY_ATTRIBUTE_VALUE] for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "plan"]
+            words = len(message.get(TOKENS_NAMES[TEXT]) or [])
+            fused = fuse(ranking, aspects, plans, words, self._config)
+            message.set(CLASSIFIER_RANKING_KEY, ranking, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, fused, add_to_output=True)
+            message.set(INTENT, dict(fused[0]), add_to_output=True)
+        return messages

@@ -1,0 +1,85 @@
+"""The question focus of long messages (language/focus.py) and the evidence fusion
+(bot/components/evidence_fusion.py)."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.components.evidence_fusion import EvidenceFusion, fuse
+from bot.components.morphology_tokenizer import MorphologyTokenizer
+from language.focus import question_spans
+
+
+def focus(text):
+    return [text[s:e] for s, e in question_spans(text)]
+
+
+def test_a_single_sentence_is_its_own_focus():
+    assert focus("Ile kosztuje plan marketingowy") == ["Ile kosztuje plan marketingowy"]
+    assert focus("What is a sales plan?") == ["What is a sales plan?"]
+
+
+def test_the_preamble_is_dropped_when_a_question_follows():
+    text = "Changing customer perceptions is hard. And it takes time. How do you know if your marketing plan works?"
+    assert focus(text) == ["How do you know if your marketing plan works?"]
+
+
+def test_a_short_question_keeps_the_sentence_before_it():
+    text = "Sales tools are made by marketing. Why, then, are they so bad?"
+    assert focus(text) == ["Sales tools are made by marketing.", "Why, then, are they so bad?"]
+
+
+def test_prose_without_a_question_mark_is_kept_whole():
+    text = "Prowadzę sklep. Chcę wiedzieć, ile wydać na marketing."
+    assert focus(text) == [text]
+
+
+def test_the_tokenizer_reads_only_the_question():
+    tokenizer = MorphologyTokenizer(MorphologyTokenizer.get_default_config())
+    message = Message(data={TEXT: "Mam mały sklep internetowy w Krakowie. Jaki budżet powinien mieć plan marketingowy?"})
+    tokens = tokenizer.tokenize(message, TEXT)
+    assert [t.text for t in tokens][0] == "Jaki"
+    assert all(t.start >= message.get(TEXT).index("Jaki") for t in tokens)
+
+
+CONFIG = {**EvidenceFusion.get_default_config(), "aspect_weight": 1.0, "out_of_scope_factor": 0.5}
+RANKING = [{"name": "out_of_scope", "confidence": 0.6}, {"name": "ask_evaluation", "confidence": 0.3},
+           {"name": "greet", "confidence": 0.1}]
+
+
+def test_a_named_aspect_and_plan_outweigh_out_of_scope():
+    fused = fuse(RANKING, ["evaluation"], ["sales"], 6, CONFIG)
+    assert fused[0]["name"] == "ask_evaluation"
+    assert abs(sum(r["confidence"] for r in fused) - 1.0) < 1e-9
+
+
+def test_an_aspect_without_a_plan_changes_nothing():
+    fused = fuse(RANKING, ["evaluation"], [], 6, CONFIG)
+    assert [r["name"] for r in fused] == ["out_of_scope", "ask_evaluation", "greet"]
+    assert fused[0]["confidence"] == pytest.approx(0.6)
+
+
+def test_the_component_keeps_the_classifier_ranking():
+    message = Message(data={TEXT: "Czym są wskaźniki sprzedaży?"})
+    message.set(TOKENS_NAMES[TEXT], [])
+    message.set(INTENT, dict(RANKING[0]))
+    message.set(INTENT_RANKING_KEY, RANKING)
+    message.set(ENTITIES, [{"entity": "aspect", "value": "evaluation"}, {"entity": "plan", "value": "sales"}])
+    EvidenceFusion(CONFIG).process([message])
+    assert message.get(INTENT)["name"] == "ask_evaluation"
+    assert message.get("classifier_ranking") == RANKING
+
+
+def test_the_second_opinion_trusts_a_named_aspect_and_plan():
+    from bot.components.second_opinion import SecondOpinionClassifier
+
+    component = SecondOpinionClassifier({"trust_named_aspect_above": 0.85}, None, None)
+    message = Message(data={TEXT: "What is the average marketing budget?"})
+    message.set(ENTITIES, [{"entity": "aspect", "value": "budget"}, {"entity": "plan", "value": "marketing"}])
+    assert component._named(message, "ask_budget")
+    assert not component._named(message, "ask_team")
+    message.set(ENTITIES, [{"entity": "aspect", "value": "budget"}])
+    assert not component._named(message, "ask_budget")
