@@ -71,8 +71,6 @@ class SecondOpinionClassifier(GraphComponent):
             # found in the question (an `aspect` entity) needs no second opinion: two independent
             # readings agree (null: always ask the neighbours)
             "trust_named_aspect_above": None,
-            # ... and only when the message also names a plan ("what is a budget?" names no plan)
-            "named_aspect_needs_plan": True,
         }
 
     def __init__(
@@ -163,7 +161,7 @@ class SecondOpinionClassifier(GraphComponent):
             if not name.startswith(KNOWLEDGE_PREFIXES) or confidence >= self._config["trust_above"]:
                 continue
             named_above = self._config["trust_named_aspect_above"]
-            if named_above is not None and confidence >= named_above and self._named(message, name):
+            if named_above is not None and confidence >= named_above and name[len("ask_"):] in _named_aspects(message):
                 continue
             lemmas = _lemmas(message)
             if len(lemmas) < self._config["min_words"]:
@@ -173,13 +171,6 @@ class SecondOpinionClassifier(GraphComponent):
             if vote != name:
                 self._doubt(message, confidence)
         return messages
-
-    def _named(self, message: Message, intent: str) -> bool:
-        """Whether the term matcher found the intent's aspect (and a plan, if required) in the message."""
-        entities = message.get(ENTITIES) or []
-        aspect = any(e.get("entity") == "aspect" and f"ask_{e.get('value')}" == intent for e in entities)
-        plan = any(e.get("entity") == "plan" for e in entities)
-        return aspect and (plan or not self._config["named_aspect_needs_plan"])
 
     @staticmethod
     def _doubt(message: Message, confidence: float) -> None:

@@ -71,15 +71,3 @@ def test_the_component_keeps_the_classifier_ranking():
     EvidenceFusion(CONFIG).process([message])
     assert message.get(INTENT)["name"] == "ask_evaluation"
     assert message.get("classifier_ranking") == RANKING
-
-
-def test_the_second_opinion_trusts_a_named_aspect_and_plan():
-    from bot.components.second_opinion import SecondOpinionClassifier
-
-    component = SecondOpinionClassifier({"trust_named_aspect_above": 0.85}, None, None)
-    message = Message(data={TEXT: "What is the average marketing budget?"})
-    message.set(ENTITIES, [{"entity": "aspect", "value": "budget"}, {"entity": "plan", "value": "marketing"}])
-    assert component._named(message, "ask_budget")
-    assert not component._named(message, "ask_team")
-    message.set(ENTITIES, [{"entity": "aspect", "value": "budget"}])
-    assert not component._named(message, "ask_budget")
