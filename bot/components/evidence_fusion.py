@@ -41,8 +41,9 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components.second_opinion import KNOWLEDGE_PREFIXES
+
 ASPECT_PREFIX = "ask_"
-KNOWLEDGE_PREFIXES = ("ask_", "faq_")
 OUT_OF_SCOPE = "out_of_scope"
 CLASSIFIER_RANKING_KEY = "classifier_ranking"
 
