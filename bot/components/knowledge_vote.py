@@ -31,7 +31,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.second_opinion import KNOWLEDGE_PREFIXES, SecondOpinionClassifier, _lemmas, _named_aspects
+from bot.components.second_opinion import KNOWLEDGE_PREFIXES, doubt, message_lemmas, named_aspects
 from bot.settings import get_settings
 from language.lemmatizer import get_lemmatizer
 
@@ -158,7 +158,7 @@ class KnowledgeVote(GraphComponent):
         for example in training_data.intent_examples:
             intent = example.get(INTENT) or ""
             if intent.startswith(KNOWLEDGE_PREFIXES) and example.get(TEXT):
-                documents.setdefault(intent, []).extend(_lemmas(example))
+                documents.setdefault(intent, []).extend(message_lemmas(example))
         self._index = BM25Index.build(documents) if documents else None
         with self._model_storage.write_to(self._resource) as directory:
             if self._index is not None:
@@ -183,10 +183,10 @@ class KnowledgeVote(GraphComponent):
             name = intent.get(INTENT_NAME_KEY) or ""
             if not name.startswith(KNOWLEDGE_PREFIXES):
                 continue
-            if self._config["trust_named_aspect"] and name[len("ask_"):] in _named_aspects(message):
+            if self._config["trust_named_aspect"] and name[len("ask_"):] in named_aspects(message):
                 continue
-            vote, lead = self._index.vote(_lemmas(message))
+            vote, lead = self._index.vote(message_lemmas(message))
             message.set(KNOWLEDGE_VOTE_KEY, vote, add_to_output=True)
             if vote is not None and vote != name and lead >= self._config["margin"]:
-                SecondOpinionClassifier._doubt(message, intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                doubt(message, intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         return messages

@@ -41,12 +41,14 @@ def _identity(lemmas: List[str]) -> List[str]:
     return lemmas
 
 
-def _lemmas(message: Message) -> List[str]:
+def message_lemmas(message: Message) -> List[str]:
+    """The lemmas of the message's tokens (the tokenizer's, so only its question part)."""
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
     return [token.lemma or token.text.lower() for token in tokens]
 
 
-def _named_aspects(message: Message) -> List[str]:
+def named_aspects(message: Message) -> List[str]:
+    """The aspects the term matcher found in the message."""
     return [e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == "aspect"]
 
 
@@ -102,7 +104,7 @@ class SecondOpinionClassifier(GraphComponent):
     # --- training and persistence ----------------------------------------------------------
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
-        documents = [_lemmas(e) for e in examples]
+        documents = [message_lemmas(e) for e in examples]
         if examples:
             self._vectorizer = _vectorizer(max_df=self._config["max_df"])
             self._matrix = self._vectorizer.fit_transform(documents).tocsr()
@@ -161,21 +163,21 @@ class SecondOpinionClassifier(GraphComponent):
             if not name.startswith(KNOWLEDGE_PREFIXES) or confidence >= self._config["trust_above"]:
                 continue
             named_above = self._config["trust_named_aspect_above"]
-            if named_above is not None and confidence >= named_above and name[len("ask_"):] in _named_aspects(message):
+            if named_above is not None and confidence >= named_above and name[len("ask_"):] in named_aspects(message):
                 continue
-            lemmas = _lemmas(message)
+            lemmas = message_lemmas(message)
             if len(lemmas) < self._config["min_words"]:
                 continue
             vote = self.neighbour_vote(lemmas)
             message.set(SECOND_OPINION_KEY, vote, add_to_output=True)
             if vote != name:
-                self._doubt(message, confidence)
+                doubt(message, confidence)
         return messages
 
-    @staticmethod
-    def _doubt(message: Message, confidence: float) -> None:
-        """Turn the prediction into `nlu_fallback`, keeping the ranking for the suggestions."""
-        message.set(INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
-        ranking.insert(0, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence})
-        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+def doubt(message: Message, confidence: float) -> None:
+    """Turn the prediction into `nlu_fallback`, keeping the ranking for the suggestions."""
+    message.set(INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
+    ranking.insert(0, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence})
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
