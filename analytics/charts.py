@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 COLORS = {"answered": "#2e7d32", "did_you_mean": "#f9a825", "declined": "#c62828", "other": "#90a4ae",
           "up": "#2e7d32", "down": "#c62828", "funnel": "#1565c0"}
-LABELS = {"answered": "answered", "did_you_mean": "did you mean", "declined": "declined", "other": "other"}
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
 
@@ -36,16 +35,16 @@ def _style(ax: Any) -> None:
     ax.tick_params(labelsize=9)
 
 
-def daily(days: List[Dict[str, Any]]) -> str:
+def daily(days: List[Dict[str, Any]], outcomes: Dict[str, str], ylabel: str) -> str:
     fig, ax = plt.subplots(figsize=(8, 3.2))
     dates = [d["date"][5:] for d in days]
     bottom = [0] * len(days)
     for key in ("answered", "did_you_mean", "declined", "other"):
         values = [d["messages"] - d["answered"] - d["did_you_mean"] - d["declined"] if key == "other" else d[key]
                   for d in days]
-        ax.bar(dates, values, bottom=bottom, color=COLORS[key], label=LABELS[key], width=0.8)
+        ax.bar(dates, values, bottom=bottom, color=COLORS[key], label=outcomes[key], width=0.8)
         bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_ylabel("user messages")
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, frameon=False, ncol=4, loc="upper left", bbox_to_anchor=(0, 1.18))
     if len(dates) > 12:
         step = max(1, len(dates) // 10)
@@ -68,7 +67,8 @@ def horizontal(labels: Sequence[str], values: Sequence[float], name: str, color:
     return _svg(fig, name)
 
 
-def languages(by_language: Dict[str, Dict[str, int]], names: Dict[str, str]) -> str:
+def languages(by_language: Dict[str, Dict[str, int]], names: Dict[str, str], outcomes: Dict[str, str],
+              xlabel: str) -> str:
     fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(by_language), 2) + 0.7))
     langs = list(by_language)
     left = [0] * len(langs)
@@ -76,26 +76,26 @@ def languages(by_language: Dict[str, Dict[str, int]], names: Dict[str, str]) -> 
     for key in ("answered", "did_you_mean", "declined", "other"):
         values = [c["messages"] - c["answered"] - c["did_you_mean"] - c["declined"] if key == "other" else c[key]
                   for c in by_language.values()]
-        ax.barh(positions, values, left=left, color=COLORS[key], label=LABELS[key])
+        ax.barh(positions, values, left=left, color=COLORS[key], label=outcomes[key])
         left = [a + v for a, v in zip(left, values)]
     ax.set_yticks(positions)
     ax.set_yticklabels([names.get(lang, lang) for lang in langs])
-    ax.set_xlabel("user messages")
+    ax.set_xlabel(xlabel)
     ax.legend(fontsize=8, frameon=False, ncol=4, loc="upper left", bbox_to_anchor=(0, 1.3))
     _style(ax)
     return _svg(fig, "languages")
 
 
-def votes(by_answer: Dict[str, Dict[str, Any]], limit: int = 12) -> str:
+def votes(by_answer: Dict[str, Dict[str, Any]], axes: Dict[str, str], limit: int = 12) -> str:
     ranked = sorted(by_answer, key=lambda s: (-(by_answer[s]["up"] + by_answer[s]["down"]), s))[:limit]
     fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(ranked), 2) + 0.8))
     positions = list(range(len(ranked)))[::-1]
-    ax.barh(positions, [by_answer[s]["up"] for s in ranked], color=COLORS["up"], label="up")
-    ax.barh(positions, [-by_answer[s]["down"] for s in ranked], color=COLORS["down"], label="down")
+    ax.barh(positions, [by_answer[s]["up"] for s in ranked], color=COLORS["up"], label=axes["up"])
+    ax.barh(positions, [-by_answer[s]["down"] for s in ranked], color=COLORS["down"], label=axes["down"])
     ax.axvline(0, color="#455a64", linewidth=0.8)
     ax.set_yticks(positions)
     ax.set_yticklabels(ranked)
-    ax.set_xlabel("votes (down to the left, up to the right)")
+    ax.set_xlabel(axes["votes"])
     ax.legend(fontsize=8, frameon=False, ncol=2, loc="lower right")
     _style(ax)
     return _svg(fig, "votes")

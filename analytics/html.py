@@ -3,38 +3,40 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from importlib import resources
 from typing import Any, Dict, List
 
+import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analytics import charts
 from analytics.report import MAX_TRANSCRIPT_MESSAGES, MAX_TRANSCRIPTS
 
-# English, with Polish labels where the data is Polish.
-NAMES = {"pl": "Polish · po polsku", "en": "English"}
-QUESTION = {"pl": "question · pytanie", "en": "question"}
-COUNT = {"pl": "times · razy", "en": "times"}
-OUTCOME = {"pl": "reply · odpowiedź", "en": "reply"}
-LAST = {"pl": "last asked · ostatnio", "en": "last asked"}
-CONVERSATIONS = {"pl": "conversations · rozmowy", "en": "conversations"}
 MAX_GROUPS = 150
 """Failed-question groups listed per language (newest first); `advisor review export` has all."""
-FUNNEL = (("started", "started"), ("first_goal", "first goal"), ("drafted", "draft"), ("saved", "saved"), ("exported", "exported"))
 
 
 def _environment() -> Environment:
     return Environment(loader=PackageLoader("analytics", "templates"), autoescape=select_autoescape(["html"]))
 
 
+def labels() -> Dict[str, Any]:
+    """The report's words outside its template (templates/labels.yml)."""
+    return yaml.safe_load(resources.files("analytics").joinpath("templates").joinpath("labels.yml").read_text(encoding="utf-8"))
+
+
 def render(report: Dict[str, Any], transcripts: Dict[str, List[Dict[str, Any]]]) -> str:
+    words = labels()
+    axes, outcomes, funnel = words["axes"], words["outcomes"], words["funnel"]
     drawn = {
-        "daily": charts.daily(report["days"]) if report["days"] else "",
-        "languages": charts.languages(report["languages"], NAMES) if report["languages"] else "",
+        "daily": charts.daily(report["days"], outcomes, axes["user_messages"]) if report["days"] else "",
+        "languages": charts.languages(report["languages"], words["languages"], outcomes, axes["user_messages"])
+        if report["languages"] else "",
         "topics": charts.horizontal([t["id"] for t in report["topics"][:12]], [t["count"] for t in report["topics"][:12]],
-                                    "topics", charts.COLORS["funnel"], "answers given") if report["topics"] else "",
-        "votes": charts.votes(report["feedback"]["by_answer"]) if report["feedback"]["by_answer"] else "",
-        "funnel": charts.horizontal([label for _, label in FUNNEL], [report["plans"][key] for key, _ in FUNNEL],
-                                    "funnel", charts.COLORS["funnel"], "plan buildings"),
+                                    "topics", charts.COLORS["funnel"], axes["answers_given"]) if report["topics"] else "",
+        "votes": charts.votes(report["feedback"]["by_answer"], axes) if report["feedback"]["by_answer"] else "",
+        "funnel": charts.horizontal(list(funnel.values()), [report["plans"][key] for key in funnel],
+                                    "funnel", charts.COLORS["funnel"], axes["plan_buildings"]),
     }
     by_language: Dict[str, List[Dict[str, Any]]] = {}
     hidden: Dict[str, int] = {}
@@ -47,15 +49,12 @@ def render(report: Dict[str, Any], transcripts: Dict[str, List[Dict[str, Any]]])
     for messages in transcripts.values():
         for message in messages:
             message["when"] = datetime.fromtimestamp(message["time"], timezone.utc).strftime("%Y-%m-%d %H:%M")
-    names = {lang: NAMES.get(lang, lang) for lang in by_language}
+    names = {lang: words["languages"].get(lang, lang) for lang in by_language}
+    # a column heading per language of the table (English where the language has none of its own)
+    headings = {lang: {column: table.get(lang, table["en"]) for column, table in words["failed_questions"].items()}
+                for lang in by_language}
     return _environment().get_template("report.html").render(
         r=report, charts=drawn, unanswered=sorted(by_language.items(), key=lambda item: item[0] != "pl"),
-        transcripts=transcripts, names=names, hidden=hidden, question_label=_labels(QUESTION, by_language),
-        count_label=_labels(COUNT, by_language), outcome_label=_labels(OUTCOME, by_language),
-        last_label=_labels(LAST, by_language), conversations_label=_labels(CONVERSATIONS, by_language),
+        transcripts=transcripts, names=names, hidden=hidden, headings=headings,
         max_transcripts=MAX_TRANSCRIPTS, max_messages=MAX_TRANSCRIPT_MESSAGES,
     )
-
-
-def _labels(table: Dict[str, str], languages: Dict[str, Any]) -> Dict[str, str]:
-    return {lang: table.get(lang, table["en"]) for lang in languages}

@@ -95,3 +95,17 @@ def test_a_chosen_did_you_mean_topic_answers_the_question_asked() -> None:
     assert (result["did_you_mean"], result["answered"], result["did_you_mean_accepted"]) == (2, 2, 1)
     assert {g["text"]: g["accepted"] for g in result["unanswered"]} == {"budżet?": 1, "hmm": 0}
     assert result["feedback"]["by_answer"]["budget/both"]["questions"] == [{"text": "budżet?", "count": 1}]
+
+
+def test_the_report_words_cover_what_it_draws() -> None:
+    """templates/labels.yml names every funnel stage, outcome and column the HTML report shows,
+    in both languages where the column heading differs, and the funnel stages exist in the figures."""
+    from analytics.html import labels
+
+    words = labels()
+    plans = ReportBuilder(lambda text, lang: text.lower().split()).result()["plans"]
+    assert set(words["funnel"]) <= set(plans)
+    assert set(words["outcomes"]) == {"answered", "did_you_mean", "declined", "other"}
+    assert set(words["languages"]) == {"pl", "en"}
+    for column, by_language in words["failed_questions"].items():
+        assert by_language.get("en"), column
