@@ -169,6 +169,23 @@ def test_the_fields_vocabulary(classifier, lang, goal, plan):
     assert result.plan == plan, (goal, result.reasons)
 
 
+@pytest.mark.parametrize(
+    "lang,goal",
+    [
+        # Words of the field's vocabulary that mean something else outside it.
+        ("pl", "Ograniczyć ruch samochodów na parkingu firmowym"),
+        ("pl", "Zmniejszyć liczbę wizyt serwisowych"),
+        ("pl", "Odnowienie floty samochodowej"),
+        ("en", "Run penetration testing on our servers"),
+        ("en", "Cut product recall incidents to zero"),
+        ("en", "Reduce the number of units scrapped in production"),
+    ],
+)
+def test_the_vocabulary_does_not_reach_outside_the_field(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "unclear", (goal, result.reasons)
+
+
 # ---- counts of calls, meetings, visits and demos: selling activity ---------------------------
 
 @pytest.mark.parametrize(
