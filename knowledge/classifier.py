@@ -122,7 +122,9 @@ class _Hit:
     end: int
     text: str
     means: bool = False
-    """An outside signal named as the means to the goal ("through new hires"): it adds no points."""
+    """A signal named as the means to the goal ("through new hires"): it adds no points."""
+    after_means: bool = False
+    """Found within reach after a `means` phrase ("… through a social media campaign")."""
 
 
 class GoalClassifier:
@@ -211,7 +213,7 @@ class GoalClassifier:
         if lang not in LANGUAGES:
             raise ValueError(f"unsupported language {lang!r} (expected one of {', '.join(LANGUAGES)})")
         text = text if isinstance(text, str) else ""
-        hits = self._find(text, lang)
+        hits = self._means_of_a_measure(self._find(text, lang))
         scores = {plan: 0.0 for plan in SIGNAL_PLANS}
         for signal_id, hit in hits.items():
             signal = self._signals[signal_id]
@@ -232,6 +234,29 @@ class GoalClassifier:
         return Classification(plan=verdict, reasons=reasons, language=lang,
                               scores={plan: round(score, 6) for plan, score in scores.items()})
 
+    def _means_of_a_measure(self, hits: Dict[str, _Hit]) -> Dict[str, _Hit]:
+        """A plan's signal after a `means` phrase is how the goal is reached, not what it is
+        about, when the goal names what it measures before that phrase: "gain 50 new customers
+        through a social media campaign" is a goal of winning customers. Horizons are left
+        alone (they only support), and so is a goal that names no measure before the phrase.
+        """
+        measured_from = min(
+            (h.start for h in hits.values()
+             if not h.after_means and self._signals[h.signal].dimension == "measure"
+             and self._signals[h.signal].plan != OUTSIDE),
+            default=None,
+        )
+        if measured_from is None:
+            return hits
+        out: Dict[str, _Hit] = {}
+        for signal_id, hit in hits.items():
+            signal = self._signals[signal_id]
+            if (hit.after_means and not hit.means and hit.start > measured_from
+                    and signal.plan != OUTSIDE and signal.dimension != self._supports_only):
+                hit = _Hit(hit.signal, hit.start, hit.end, hit.text, means=True, after_means=True)
+            out[signal_id] = hit
+        return out
+
     # -- decision -----------------------------------------------------------------------------
     def _decide(self, hits: Mapping[str, _Hit], scores: Mapping[str, float]) -> Tuple[str, Set[str]]:
         sales, marketing, outside = scores["sales"], scores["marketing"], scores[OUTSIDE]
@@ -241,7 +266,8 @@ class GoalClassifier:
         if outside >= top:
             return "unclear", {OUTSIDE}
         needed = {
-            self._signals[s].plan for s in hits if self._signals[s].dimension == self._both_needs
+            self._signals[s].plan for s, hit in hits.items()
+            if self._signals[s].dimension == self._both_needs and not hit.means
         }
         if {"sales", "marketing"} <= needed and min(sales, marketing) >= self._both_min_ratio * top:
             return "both", {"sales", "marketing"}
@@ -311,10 +337,10 @@ class GoalClassifier:
         means = [m.end for m in matches if m.kind == "means"]
         for match in matches:
             if match.kind == "signal" and not _overlaps(match.start, match.end, spans):
-                is_means = self._signals[match.target].plan == OUTSIDE and any(
-                    _within_reach(text[end : match.start]) for end in means if end <= match.start
-                )
-                hits.append(_Hit(match.target, match.start, match.end, match.text, means=is_means))
+                after_means = any(_within_reach(text[end : match.start]) for end in means if end <= match.start)
+                is_means = after_means and self._signals[match.target].plan == OUTSIDE
+                hits.append(_Hit(match.target, match.start, match.end, match.text,
+                                 means=is_means, after_means=after_means))
         return hits, ignored
 
     def _duration_vocabulary(self, durations: Mapping[str, Any], lang: str) -> _DurationWords:

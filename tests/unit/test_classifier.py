@@ -380,13 +380,13 @@ def test_unknown_section(content_copy):
 
 def test_missing_language(content_copy):
     rules_file = content_copy / "classifier.yml"
-    english = "      en: [market share, share of market, share of the market]\n"
+    english = "      en: [market share, share of market, share of the market, market penetration, penetration rate, segment share, category share, share of the segment, share of the category]\n"
     replace_in(rules_file, english, "")
     problems = validate_rules(load_rt(rules_file), SECTION_IDS)
     assert len(problems) == 1
     assert problems[0].entry == "market_share"
     assert "en" in problems[0].reason
-    terms_line = line_of(rules_file, "      pl: [udział w rynku, udział rynkowy]") - 1  # the `terms:` key
+    terms_line = line_of(rules_file, "      pl: [udział w rynku, udział rynkowy, penetracja rynku, penetracja, udział w segmencie, udział w kategorii]") - 1  # the `terms:` key
     assert problems[0].line == terms_line
 
 

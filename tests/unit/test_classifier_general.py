@@ -107,6 +107,85 @@ def test_means_phrases_are_validated(rules):
     assert any("means" in p and "'pl'" in p and "non-empty list" in p for p in problems), problems
 
 
+# ---- the other plan's channel named as the means to a measured goal --------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,means",
+    [
+        ("pl", "Pozyskać 30 nowych klientów dzięki kampanii w mediach społecznościowych", "sales", "social_media_and_content"),
+        ("pl", "Zwiększyć rozpoznawalność marki poprzez reklamy w Google Ads", "marketing", "advertising_campaigns"),
+        ("en", "Win 40 new clients through a LinkedIn campaign", "sales", "social_media_and_content"),
+        ("en", "Grow monthly revenue by 10% by launching a new product", "sales", "launch"),
+        # A measure named as the means does not make the goal `both` next to a marketing tool.
+        ("en", "Increase revenue by 10% by opening a new market and a blog", "sales", "launch"),
+    ],
+)
+def test_a_channel_named_as_the_means_does_not_decide(classifier, lang, goal, plan, means):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+    assert means in signals_of(result)[1:]
+
+
+@pytest.mark.parametrize(
+    "lang,goal,plan",
+    [
+        # Nothing measured before the means phrase: what follows it is all the goal names.
+        ("en", "Through social media, reach more people", "marketing"),
+        # Two measures joined by "and", no means phrase: both plans.
+        ("en", "Increase sales and launch a new product", "both"),
+        ("pl", "Zwiększyć sprzedaż i wprowadzić nowy produkt", "both"),
+    ],
+)
+def test_without_a_measure_before_the_means_phrase_everything_counts(classifier, lang, goal, plan):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+
+
+# ---- the field's vocabulary (issue 10), in both languages ------------------------------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan",
+    [
+        ("pl", "Zwiększyć liczbę sesji na stronie o 30%", "marketing"),
+        ("pl", "Więcej ruchu z social mediów", "marketing"),
+        ("pl", "Zwiększyć penetrację rynku w województwie", "marketing"),
+        ("pl", "Podnieść częstotliwość zakupów stałych klientów", "marketing"),
+        ("pl", "Odzyskać utraconych klientów z zeszłego roku", "marketing"),
+        ("pl", "Zwiększyć liczbę poleceń od obecnych klientów", "marketing"),
+        ("pl", "Zwiększyć wolumen o 8% r/r", "sales"),
+        ("pl", "Wysłać 40 ofert handlowych miesięcznie", "sales"),
+        ("en", "Increase market penetration in the Midwest", "marketing"),
+        ("en", "Reduce cancellations by a third", "marketing"),
+        ("en", "Win back lapsed customers", "marketing"),
+        ("en", "Get more referrals from happy clients", "marketing"),
+        ("en", "Sharpen our product differentiation", "marketing"),
+        ("en", "Send 25 proposals a week", "sales"),
+        ("en", "Increase app downloads by 50%", "marketing"),
+        ("en", "Increase cross-sell to existing accounts", "sales"),
+    ],
+)
+def test_the_fields_vocabulary(classifier, lang, goal, plan):
+    result = classifier.classify(goal, lang)
+    assert result.plan == plan, (goal, result.reasons)
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [
+        # Words of the field's vocabulary that mean something else outside it.
+        ("pl", "Ograniczyć ruch samochodów na parkingu firmowym"),
+        ("pl", "Zmniejszyć liczbę wizyt serwisowych"),
+        ("pl", "Odnowienie floty samochodowej"),
+        ("en", "Run penetration testing on our servers"),
+        ("en", "Cut product recall incidents to zero"),
+        ("en", "Reduce the number of units scrapped in production"),
+    ],
+)
+def test_the_vocabulary_does_not_reach_outside_the_field(classifier, lang, goal):
+    result = classifier.classify(goal, lang)
+    assert result.plan == "unclear", (goal, result.reasons)
+
+
 # ---- counts of calls, meetings, visits and demos: selling activity ---------------------------
 
 @pytest.mark.parametrize(
