@@ -90,3 +90,12 @@ def test_a_short_message_naming_only_a_plan_or_an_aspect_is_a_follow_up():
     assert fuse(ranking, [], ["sales"], 6, FOLLOW_UP_CONFIG)[0]["name"] == "ask_overview"  # not short
     assert fuse(ranking, ["scope"], ["sales"], 4, FOLLOW_UP_CONFIG)[0]["name"] != "follow_up"  # names both
     assert fuse(ranking, [], [], 4, FOLLOW_UP_CONFIG)[0]["name"] == "ask_overview"  # names neither
+
+
+def test_a_long_message_naming_neither_aspect_nor_plan_weakens_the_knowledge_intents():
+    ranking = [{"name": "ask_tools", "confidence": 0.66}, {"name": "out_of_scope", "confidence": 0.3},
+               {"name": "greet", "confidence": 0.04}]
+    config = {**CONFIG, "no_evidence_factor": 0.3}
+    assert fuse(ranking, [], [], 5, config)[0]["name"] == "out_of_scope"  # "Jak efektywnie przeprowadzić badania ankietowe?"
+    assert fuse(ranking, [], [], 4, config)[0]["name"] == "ask_tools"  # a short follow-up keeps it
+    assert fuse(ranking, ["tools"], [], 5, config)[0]["name"] == "ask_tools"  # evidence for the aspect
