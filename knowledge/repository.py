@@ -158,6 +158,27 @@ class KnowledgeRepository(AbstractKnowledgeRepository):
             result.setdefault(row.kind, {}).setdefault(row.target, {}).setdefault(row.lang, []).append(row.phrase)
         return result
 
+    def entries(self) -> List[Dict[str, Any]]:
+        """Every answer and FAQ entry with its texts (and FAQ questions) by language, in id order:
+        {"id", "kind", "aspect", "plan", "text": {lang: text}, "question": {lang: question}}."""
+        stmt = (
+            select(m.Entry.id, m.Entry.kind, m.Entry.aspect, m.Entry.plan, m.EntryText.lang, m.EntryText.text,
+                   m.EntryText.question)
+            .join(m.EntryText, m.EntryText.entry_id == m.Entry.id)
+            .order_by(m.Entry.id, m.EntryText.lang)
+        )
+        entries: Dict[str, Dict[str, Any]] = {}
+        with self._sessions() as session:
+            for row in session.execute(stmt):
+                entry = entries.setdefault(row.id, {"id": row.id, "kind": row.kind, "aspect": row.aspect,
+                                                    "plan": row.plan, "text": {}, "question": {}})
+                entry["text"][row.lang] = row.text
+                if row.question:
+                    entry["question"][row.lang] = row.question
+        if not entries:
+            raise KnowledgeBaseEmpty("the knowledge base has no entries; run `advisor kb load`")
+        return list(entries.values())
+
     def topics(self, language: str) -> List[Topic]:
         """The guide's sections in order, with their titles (for "did you mean" choices)."""
         stmt = (
@@ -170,8 +191,13 @@ class KnowledgeRepository(AbstractKnowledgeRepository):
             return [Topic(r.id, r.aspect, r.title) for r in session.execute(stmt)]
 
     def is_loaded(self) -> bool:
+        return self.loaded_at() is not None
+
+    def loaded_at(self) -> Optional[str]:
+        """When the knowledge base was last loaded (ISO time), or None."""
         with self._sessions() as session:
-            return session.get(m.Meta, "loaded_at") is not None
+            meta = session.get(m.Meta, "loaded_at")
+            return meta.value if meta is not None else None
 
     def document(self, name: str) -> Optional[Any]:
         with self._sessions() as session:

@@ -8,7 +8,11 @@ the question part of the message (language.focus):
 
 - an `ask_<aspect>` intent whose aspect the question names is multiplied by `1 + aspect_weight`
   (only when the message also names a plan, or `aspect_needs_plan` is off: "what is a budget?"
-  names an aspect but is not about the plans);
+  names an aspect but is not about the plans; a message shorter than `min_words` words is a
+  follow-up, whose plan the conversation supplies: "jaki ma zakres?" needs no plan);
+- `follow_up` is multiplied by `1 + follow_up_weight` when a message shorter than `min_words`
+  words names an aspect or a plan but not both ("a plan sprzedaży?", "and tools?"): the shape
+  of a follow-up, which the answer action completes from the previous answer's aspect or plan;
 - `out_of_scope` is multiplied by `out_of_scope_factor` when the question names an aspect and
   the message names a plan (the classifier was not sure enough the words are off topic);
 - every knowledge-base intent is multiplied by `no_evidence_factor` when a message of at least
@@ -45,6 +49,7 @@ from bot.components.second_opinion import KNOWLEDGE_PREFIXES
 
 ASPECT_PREFIX = "ask_"
 OUT_OF_SCOPE = "out_of_scope"
+FOLLOW_UP = "follow_up"
 CLASSIFIER_RANKING_KEY = "classifier_ranking"
 
 
@@ -57,12 +62,15 @@ def fuse(
 ) -> List[Dict[str, Any]]:
     """The ranking reweighed by the aspects and plans the message names, normalised, best first."""
     aspects, plans = set(aspects), set(plans)
+    short = word_count < config["min_words"]
     weighted = []
     for entry in ranking:
         name = entry.get(INTENT_NAME_KEY) or ""
         weight = 1.0
-        if name.startswith(ASPECT_PREFIX) and name[len(ASPECT_PREFIX):] in aspects and (plans or not config["aspect_needs_plan"]):
+        if name.startswith(ASPECT_PREFIX) and name[len(ASPECT_PREFIX):] in aspects and (plans or short or not config["aspect_needs_plan"]):
             weight *= 1.0 + config["aspect_weight"]
+        if name == FOLLOW_UP and short and bool(aspects) != bool(plans):
+            weight *= 1.0 + config["follow_up_weight"]
         if name == OUT_OF_SCOPE and aspects and plans:
             weight *= config["out_of_scope_factor"]
         if name.startswith(KNOWLEDGE_PREFIXES) and not aspects and not plans and word_count >= config["min_words"]:
@@ -82,6 +90,7 @@ class EvidenceFusion(GraphComponent):
             "aspect_needs_plan": True,
             "out_of_scope_factor": 0.5,
             "no_evidence_factor": 1.0,
+            "follow_up_weight": 0.0,
             "min_words": 5,
         }
 

@@ -6,13 +6,17 @@ languages, and the intent's training sentences, all as lemmas. A message whose i
 knowledge-base intent is scored against these documents with BM25 (over the lemmas of its
 question part, language.focus). When another entry clearly wins (its score leads the
 predicted intent's entry by at least `margin` of the best score) the readings disagree, unless
-the term matcher named the intent's aspect in the question (`trust_named_aspect`):
+the term matcher named the intent's aspect in the question (`trust_named_aspect`) or the
+classifier is at least `trust_above` sure (as the SecondOpinionClassifier's `trust_above`:
+"what does the sales team do specifically" shares more words with the combining entry):
 the intent becomes `nlu_fallback` and the did-you-mean action offers the ranked topics instead
 of a confident wrong answer.
 
-The content is read from the content folder (settings.content_dir) at training time and the
-index is persisted with the model (JSON and NumPy files); `fingerprint_addon` retrains the
-component when the content changes. Place it after the SecondOpinionClassifier.
+The entries are read from the loaded knowledge base (KNOWLEDGE_DB_URL), the source the
+TermEntityExtractor reads its terms from, once per training process (`fingerprint_addon` and
+`train` share the read), and the index is persisted with the model (JSON and NumPy files), so
+serving needs no database; `fingerprint_addon` retrains the component when the entries change.
+Place it after the SecondOpinionClassifier.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.second_opinion import KNOWLEDGE_PREFIXES, doubt, message_lemmas, named_aspects
 from bot.settings import get_settings
+from knowledge.repository import repository_for
 from language.lemmatizer import get_lemmatizer
 
 KNOWLEDGE_VOTE_KEY = "knowledge_vote"
@@ -113,10 +118,20 @@ def knowledge_documents(entries: Iterable[Dict[str, Any]]) -> Dict[str, List[str
     return documents
 
 
-def _content_entries() -> List[Dict[str, Any]]:
-    from knowledge.loader import read_content
+# The knowledge base's entries per (database, load): Rasa asks for the fingerprint and then
+# trains, in one process; a `kb load` in between (a new `loaded_at`) reads them again.
+_ENTRIES: Dict[Tuple[str, Optional[str]], List[Dict[str, Any]]] = {}
 
-    return read_content(get_settings().content_dir).entries
+
+def knowledge_entries() -> List[Dict[str, Any]]:
+    """The loaded knowledge base's answer and FAQ entries with their texts."""
+    url = get_settings().knowledge_db_url
+    repository = repository_for(url)
+    key = (url, repository.loaded_at())
+    if key not in _ENTRIES:
+        _ENTRIES.clear()
+        _ENTRIES[key] = repository.entries()
+    return _ENTRIES[key]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -128,6 +143,8 @@ class KnowledgeVote(GraphComponent):
             "margin": 0.15,
             # read the knowledge base's own texts (off: the training sentences alone)
             "use_content": True,
+            # a knowledge-base intent at or above this confidence is not overruled (null: always vote)
+            "trust_above": None,
             # an `ask_<aspect>` intent whose aspect the term matcher found in the question is not
             # overruled: the classifier and the term lists agree ("average marketing budget")
             "trust_named_aspect": True,
@@ -150,11 +167,11 @@ class KnowledgeVote(GraphComponent):
         """The content's hash: Rasa's training cache must not reuse an index built on other texts."""
         if not {**cls.get_default_config(), **config}.get("use_content"):
             return None
-        content = json.dumps(_content_entries(), ensure_ascii=False, sort_keys=True, default=str)
+        content = json.dumps(knowledge_entries(), ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:
-        documents: Dict[str, List[str]] = knowledge_documents(_content_entries()) if self._config["use_content"] else {}
+        documents: Dict[str, List[str]] = knowledge_documents(knowledge_entries()) if self._config["use_content"] else {}
         for example in training_data.intent_examples:
             intent = example.get(INTENT) or ""
             if intent.startswith(KNOWLEDGE_PREFIXES) and example.get(TEXT):
@@ -184,6 +201,9 @@ class KnowledgeVote(GraphComponent):
             if not name.startswith(KNOWLEDGE_PREFIXES):
                 continue
             if self._config["trust_named_aspect"] and name[len("ask_"):] in named_aspects(message):
+                continue
+            trust_above = self._config["trust_above"]
+            if trust_above is not None and (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= trust_above:
                 continue
             vote, lead = self._index.vote(message_lemmas(message))
             message.set(KNOWLEDGE_VOTE_KEY, vote, add_to_output=True)

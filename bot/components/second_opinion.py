@@ -6,7 +6,9 @@ component keeps a TF-IDF index of every training sentence's lemmas (the tokenize
 lemmatised them) and, for each message, lets its nearest training sentences vote for an
 intent. When the classifier picks a knowledge-base intent (`ask_*`, `faq_*`) below
 `trust_above` for a message of at least `min_words` words (shorter ones are follow-ups) and the
-neighbours vote for another intent, the message is uncertain: the
+neighbours vote for another intent, the message is uncertain (a vote for `follow_up`, the
+intent of short messages naming an aspect, agrees with `ask_<aspect>` when the term matcher
+names that aspect in the message: "compare the budgets of both plans"): the
 intent becomes `nlu_fallback`, exactly as Rasa's FallbackClassifier would set it, so the
 did-you-mean action offers the ranked topics instead of a confident wrong answer.
 
@@ -73,6 +75,9 @@ class SecondOpinionClassifier(GraphComponent):
             # found in the question (an `aspect` entity) needs no second opinion: two independent
             # readings agree (null: always ask the neighbours)
             "trust_named_aspect_above": None,
+            # the intent of follow-ups ("and the budget?"): its neighbours name an aspect, and a
+            # vote for it agrees with `ask_<aspect>` when the message names that aspect
+            "follow_up_intent": "follow_up",
         }
 
     def __init__(
@@ -170,9 +175,14 @@ class SecondOpinionClassifier(GraphComponent):
                 continue
             vote = self.neighbour_vote(lemmas)
             message.set(SECOND_OPINION_KEY, vote, add_to_output=True)
-            if vote != name:
+            if vote != name and not self._follow_up_agrees(vote, name, message):
                 doubt(message, confidence)
         return messages
+
+    def _follow_up_agrees(self, vote: Optional[str], name: str, message: Message) -> bool:
+        """A `follow_up` vote on a message that names the `ask_<aspect>` intent's aspect."""
+        return (vote is not None and vote == self._config["follow_up_intent"] and name.startswith("ask_")
+                and name[len("ask_"):] in named_aspects(message))
 
 
 def doubt(message: Message, confidence: float) -> None:

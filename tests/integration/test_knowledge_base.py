@@ -96,3 +96,20 @@ def test_repository_reads_answers_facts_and_terms(db_url: str):
     assert set(terms["plan"]) == {"sales", "marketing"}
     titles = [topic.title for topic in repository.topics("en")]
     assert len(titles) == 11
+
+
+def test_repository_lists_the_entries_the_content_files_hold(db_url: str):
+    from knowledge.loader import read_content
+
+    load(CONTENT_DIR, db_url)
+    repository = KnowledgeRepository(sessions(db_url))
+    entries = repository.entries()
+    files = read_content(CONTENT_DIR).entries
+    assert [e["id"] for e in entries] == sorted(e["id"] for e in files)
+    by_id = {e["id"]: e for e in entries}
+    for entry in files:
+        assert by_id[entry["id"]]["text"] == entry["text"]
+        assert by_id[entry["id"]]["kind"] == entry["kind"] and by_id[entry["id"]]["aspect"] == entry["aspect"]
+        assert by_id[entry["id"]]["question"] == {k: v for k, v in (entry.get("question") or {}).items() if v}
+    stamp = repository.loaded_at()
+    assert stamp and datetime.fromisoformat(stamp).tzinfo is not None

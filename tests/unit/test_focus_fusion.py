@@ -71,3 +71,31 @@ def test_the_component_keeps_the_classifier_ranking():
     EvidenceFusion(CONFIG).process([message])
     assert message.get(INTENT)["name"] == "ask_evaluation"
     assert message.get("classifier_ranking") == RANKING
+
+
+FOLLOW_UP_CONFIG = {**CONFIG, "follow_up_weight": 1.0}
+
+
+def test_a_short_message_naming_an_aspect_needs_no_plan():
+    ranking = [{"name": "ask_scope", "confidence": 0.41}, {"name": "help", "confidence": 0.34},
+               {"name": "out_of_scope", "confidence": 0.25}]
+    assert fuse(ranking, ["scope"], [], 3, CONFIG)[0]["confidence"] > 0.5  # "jaki ma zakres?"
+    assert fuse(ranking, ["scope"], [], 6, CONFIG)[0]["confidence"] == pytest.approx(0.41)
+
+
+def test_a_short_message_naming_only_a_plan_or_an_aspect_is_a_follow_up():
+    ranking = [{"name": "ask_overview", "confidence": 0.4}, {"name": "follow_up", "confidence": 0.36},
+               {"name": "ask_scope", "confidence": 0.24}]
+    assert fuse(ranking, [], ["sales"], 4, FOLLOW_UP_CONFIG)[0]["name"] == "follow_up"  # "and sales plan?"
+    assert fuse(ranking, [], ["sales"], 6, FOLLOW_UP_CONFIG)[0]["name"] == "ask_overview"  # not short
+    assert fuse(ranking, ["scope"], ["sales"], 4, FOLLOW_UP_CONFIG)[0]["name"] != "follow_up"  # names both
+    assert fuse(ranking, [], [], 4, FOLLOW_UP_CONFIG)[0]["name"] == "ask_overview"  # names neither
+
+
+def test_a_long_message_naming_neither_aspect_nor_plan_weakens_the_knowledge_intents():
+    ranking = [{"name": "ask_tools", "confidence": 0.66}, {"name": "out_of_scope", "confidence": 0.3},
+               {"name": "greet", "confidence": 0.04}]
+    config = {**CONFIG, "no_evidence_factor": 0.3}
+    assert fuse(ranking, [], [], 5, config)[0]["name"] == "out_of_scope"  # "Jak efektywnie przeprowadzić badania ankietowe?"
+    assert fuse(ranking, [], [], 4, config)[0]["name"] == "ask_tools"  # a short follow-up keeps it
+    assert fuse(ranking, ["tools"], [], 5, config)[0]["name"] == "ask_tools"  # evidence for the aspect

@@ -61,3 +61,13 @@ def test_a_clear_disagreement_becomes_did_you_mean_and_agreement_passes():
     assert [r["name"] for r in wrong.get(INTENT_RANKING_KEY)][:2] == ["nlu_fallback", "ask_budget"]
     assert right.get(INTENT)["name"] == "ask_budget"
     assert other.get(INTENT)["name"] == "greet"
+
+
+def test_a_classifier_sure_above_trust_above_is_not_overruled():
+    index = BM25Index.build(DOCUMENTS)
+    component = KnowledgeVote({"margin": 0.15, "trust_named_aspect": False, "trust_above": 0.95}, None, None, index)
+    sure = _message(["who", "is", "in", "the", "team"], "ask_budget", 0.96)
+    unsure = _message(["who", "is", "in", "the", "team"], "ask_budget", 0.94)
+    component.process([sure, unsure])
+    assert sure.get(INTENT)["name"] == "ask_budget"
+    assert unsure.get(INTENT)["name"] == "nlu_fallback"

@@ -19,6 +19,7 @@ EXAMPLES = {
     "ask_budget": ["jaki budżet ma plan marketingowy", "ile pieniędzy wydać na plan sprzedaży",
                    "budżet planu sprzedaży"],
     "ask_team": ["kto realizuje plan sprzedaży", "który zespół wdraża plan marketingowy"],
+    "follow_up": ["a zespół sprzedaży?", "a co z zespołem marketingu?", "a kto w zespole sprzedaży?"],
     "out_of_scope": ["jak napisać biznesplan krok po kroku", "szablon biznesplanu do pobrania",
                      "prognoza sprzedaży na przyszły rok"],
 }
@@ -71,6 +72,24 @@ def test_the_index_is_persisted_with_the_model(tokenizer, trained):
     loaded = SecondOpinionClassifier.load(config, storage, resource, None)
     assert loaded.neighbour_vote(["kto", "realizowac", "plan", "sprzedaz"]) == "ask_team"
     assert loaded.neighbour_vote([]) is None
+
+
+def _with_aspect(message, aspect):
+    message.set("entities", [{"entity": "aspect", "value": aspect}])
+    return message
+
+
+def test_a_follow_up_vote_agrees_with_the_named_aspect_only(tokenizer, trained):
+    *_, component = trained
+    text = "a konkretnie co robi zespół sprzedaży"
+    assert component.neighbour_vote([t.lemma for t in tokenized(tokenizer, text).get(TOKENS_NAMES[TEXT])]) == "follow_up"
+    named = _with_aspect(tokenized(tokenizer, text, "ask_team", 0.5), "team")
+    other = _with_aspect(tokenized(tokenizer, text, "ask_budget", 0.5), "team")
+    unnamed = tokenized(tokenizer, text, "ask_team", 0.5)
+    component.process([named, other, unnamed])
+    assert named.get(INTENT)["name"] == "ask_team"
+    assert other.get(INTENT)["name"] == "nlu_fallback"
+    assert unnamed.get(INTENT)["name"] == "nlu_fallback"
 
 
 def test_real_question_outcomes_and_figures():
