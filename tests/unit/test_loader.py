@@ -107,6 +107,14 @@ def test_cli_validate_fails_with_file_and_reason(content_copy: Path):
     assert "05_team.yml:" in result.stderr and "unknown section '42'" in result.stderr
 
 
+def test_cli_validate_needs_no_database_library():
+    """Checking files imports neither SQLAlchemy nor the table models (a third of its start-up)."""
+    code = ("import sys\nsys.argv = ['advisor', 'kb', 'validate']\nfrom bot.cli import main\ncode = main()\n"
+            "print(code, 'sqlalchemy' in sys.modules, 'knowledge.models' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split()[-3:] == ["0", "False", "False"], result.stderr
+
+
 def test_cli_export_prints_every_entry():
     result = subprocess.run([sys.executable, "-m", "bot.cli", "kb", "export"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
