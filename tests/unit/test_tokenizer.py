@@ -9,7 +9,6 @@ every special case in context, and on generated text.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Iterator, List, Tuple
 
 import pytest
