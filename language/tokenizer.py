@@ -14,8 +14,9 @@ This is the algorithm of spaCy 3's `Tokenizer.__call__` (`spacy/tokenizer.pyx`),
 5. special cases that contain affixes ("a.m." is "a.m" + "." after step 3) are found again over
    the token sequence, the longest first, and retokenised (`_apply_special_cases`).
 
-spaCy caches the result of each whitespace-delimited run; with its rules that cache never changes
-a result, so this module does not keep it. The rules (prefix, suffix, infix and URL patterns, the
+Deliberate differences, none in the word tokens: spaCy caches the result of each whitespace-
+delimited run (with its rules the cache never changes a result; this module keeps none), and the
+tests compare words and punctuation, not whitespace tokens, which the lemmatizer drops. The rules (prefix, suffix, infix and URL patterns, the
 special cases) are spaCy's, exported into language/spacy_data.json (`language/spacy_data.py`);
 tests/unit/test_tokenizer.py compares the tokens with spaCy's on every sentence of the training
 data, the benchmark data and the knowledge base, and on generated text.
