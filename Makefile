@@ -14,8 +14,10 @@ MODEL_DIR := models
 # the CLI does not retrain: the training data, the domain and pipeline, the content the pipeline
 # reads while training (terms.yml, through the knowledge base: TermEntityExtractor), and the
 # source of the custom components and policies in bot/config.yml with the language/ code they
-# run, and the answer and FAQ texts (bot.components.knowledge_vote indexes them).
+# run and the spaCy rules its tokenizer reads (language/spacy_data.json), and the answer and FAQ
+# texts (bot.components.knowledge_vote indexes them).
 TRAINING_INPUTS := $(shell find data bot/domain bot/components bot/policies language -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null) \
+  language/spacy_data.json \
   bot/config.yml knowledge/content/terms.yml knowledge/content/faq.yml $(wildcard knowledge/content/answers/*.yml)
 KB_INPUTS := $(shell find knowledge/content -type f -name '*.yml' 2>/dev/null)
 KB_STAMP := var/.kb-loaded

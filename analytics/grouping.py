@@ -10,14 +10,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
 
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
-from spacy.lang.pl.stop_words import STOP_WORDS as PL_STOP_WORDS
-
 from language.folding import fold
+from language.spacy_data import stop_words
 
 STOP_LEMMAS = {
-    "pl": frozenset(fold(word) for word in PL_STOP_WORDS),
-    "en": frozenset(fold(word) for word in EN_STOP_WORDS) | {"be"},
+    "pl": frozenset(fold(word) for word in stop_words("pl")),
+    "en": frozenset(fold(word) for word in stop_words("en")) | {"be"},
 }
 
 Lemmas = Callable[[str, str], List[str]]

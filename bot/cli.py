@@ -12,13 +12,13 @@ from bot.settings import get_settings, safe_url
 
 
 def _kb_validate(args: argparse.Namespace) -> int:
-    from knowledge.loader import ContentError
-    from knowledge.service import validate
+    # The loader itself, not knowledge.service: checking files needs no database (SQLAlchemy).
+    from knowledge.loader import ContentError, read_content
 
     settings = get_settings()
     content_dir = args.content or settings.content_dir
     try:
-        content = validate(content_dir)
+        content = read_content(content_dir)
     except ContentError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)

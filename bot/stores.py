@@ -68,7 +68,7 @@ from sqlalchemy.orm import declarative_base
 import migrations
 from bot.locks import AtomicRedisLockStore
 from bot.settings import get_settings
-from knowledge.models import MAX_USER_ID_CHARS
+from knowledge import MAX_USER_ID_CHARS
 from knowledge.db import sqlite_embedded_pragmas
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ import jwt
 from jwt import exceptions as jwt_errors
 
 from bot.channels.checks import has_control_characters, is_unicode_text
-from knowledge.models import MAX_USER_ID_CHARS
+from knowledge import MAX_USER_ID_CHARS
 from language import LANGUAGES
 from bot.settings import Settings
 

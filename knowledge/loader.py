@@ -12,16 +12,16 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, List, Tuple, Type
 
 from pydantic import BaseModel
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
 
 from knowledge import ASPECTS, LANGUAGES, PLAN_VIEWS, PLANS
-from knowledge import models as m
 from knowledge import schema
 from knowledge.validation import ContentError, Context, Problem, check, read_yaml
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["Content", "ContentError", "Problem", "load_content", "read_content"]
 
@@ -153,6 +153,12 @@ def _check_completeness(reader: _Reader, content: Content) -> None:
 
 def load_content(content: Content, session: Session) -> None:
     """Replace the knowledge-base tables with `content`, inside the caller's transaction."""
+    # Imported here: reading and checking the content (`advisor kb validate`) needs no database,
+    # and SQLAlchemy with the models is a third of that command's start-up.
+    from sqlalchemy import delete
+
+    from knowledge import models as m
+
     for table in m.KNOWLEDGE_TABLES:
         session.execute(delete(table))
     for section in content.sections:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
-Base = declarative_base()
+from knowledge import MAX_USER_ID_CHARS
 
-MAX_USER_ID_CHARS = 255
-"""A user id is a conversation id: Rasa's SQL tracker store keeps sender ids in a VARCHAR(255)."""
+Base = declarative_base()
 
 
 class Section(Base):

@@ -15,7 +15,7 @@ from knowledge import LANGUAGES
 from knowledge.drafting import Drafting
 from language.folding import fold
 from language.lemmatizer import Lemmatizer, Token
-from language.spacy_support import stop_words
+from language.spacy_data import stop_words
 
 LAST = -1
 # A goal number written in digits is at most this long ("cel 12"); longer numbers are amounts.

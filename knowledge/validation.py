@@ -1,7 +1,8 @@
 """Content files checked against their models: YAML with line numbers -> models -> problems.
 
 Every content file is described once, as a pydantic model (`knowledge/schema.py`). This module
-reads a file keeping line numbers (ruamel's round-trip loader), validates the data against its
+reads a file keeping line numbers (ruamel's round-trip loader on ruamel's libyaml parser, see
+`_RoundTripCLoader`), validates the data against its
 model, and turns each pydantic error into a `Problem` an editor can act on: the file, the line
 of the key or list item at fault, the entry (the `id` of the enclosing list item, else the
 leading keys of the path) and the reason.
@@ -20,7 +21,14 @@ from typing import Any, Dict, Hashable, List, Mapping, Optional, Sequence, Tuple
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.resolver import VersionedResolver
+
+try:
+    from ruamel.yaml.cyaml import CParser
+except ImportError:  # ruamel.yaml.clib not installed: the pure-Python round-trip loader
+    CParser = None
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -91,14 +99,44 @@ def context() -> Context:
     return _current.get(Context())
 
 
+if CParser is not None:
+
+    class _RoundTripCLoader(CParser, RoundTripConstructor, VersionedResolver):  # type: ignore[misc]
+        """ruamel's round-trip constructor (CommentedMap/CommentedSeq with `.lc` line numbers, YAML
+        1.2 resolution, duplicate keys refused) on the libyaml parser of ruamel.yaml.clib, put
+        together like ruamel's own `cyaml.CLoader`. `YAML(typ="rt")` scans in pure Python: 10x
+        slower on the content files, most of `advisor kb validate`. Comments are not kept (nothing
+        here writes YAML back). tests/unit/test_loader.py checks that both give the same data and
+        the same line and column of every key and item of every content file."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            self._parser = self._composer = self
+            RoundTripConstructor.__init__(self, loader=self)
+            VersionedResolver.__init__(self, loadumper=self)
+            self.allow_duplicate_keys = False
+            self.comment_handling = None
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text as ruamel's round-trip data (with line numbers); raises ruamel's errors."""
+    if CParser is None:
+        yaml = YAML(typ="rt")
+        yaml.allow_duplicate_keys = False
+        return yaml.load(text)
+    loader = _RoundTripCLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: Path, name: str) -> Tuple[Any, List[Problem]]:
     """The parsed file (with line numbers) and the problems that stopped it being read."""
     if not path.is_file():
         return None, [Problem(name, None, None, "file not found")]
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as error:
         return None, [Problem(name, None, None, f"not valid UTF-8 ({error.reason})")]
     except MarkedYAMLError as error:

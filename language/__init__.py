@@ -1,7 +1,8 @@
 """Language processing shared by the NLU components, the knowledge base and the goal classifier.
 
-Tokenisation (spaCy blank pipelines), lemmas (Morfeusz 2 for Polish, spaCy lookup tables for
-English), language detection, and matching of term lists over lemmas.
+Tokenisation (spaCy's blank tokenizers' rules, run without importing spaCy), lemmas (Morfeusz 2
+for Polish, spaCy's lookup table for English), language detection, and matching of term lists
+over lemmas.
 """
 
 LANGUAGES = ("pl", "en")

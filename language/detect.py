@@ -12,7 +12,7 @@ import re
 from typing import FrozenSet, Optional, Tuple
 
 from language.lemmatizer import Lemmatizer
-from language.spacy_support import stop_words
+from language.spacy_data import stop_words
 
 _POLISH_LETTERS = re.compile("[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
 _WORD = re.compile(r"[^\W\d_]+")

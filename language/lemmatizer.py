@@ -1,5 +1,7 @@
 """Tokens with lemmas: Morfeusz 2 for Polish, spaCy's lookup tables for English.
 
+The tokens are spaCy's blank tokenizer's words, from language/tokenizer.py (spaCy is not imported).
+
 Every lemma is folded (lower case, no diacritics), so "budżetu", "Budżetem" and "budzetu"
 all give the lemma "budzet". Polish words typed without diacritics, which Morfeusz does not
 know, are restored by trying the likely diacritic variants, fewest changes first.
@@ -14,7 +16,8 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from language import LANGUAGES
 from language.folding import POLISH_RESTORATIONS, fold
-from language.spacy_support import import_spacy, stop_words
+from language.spacy_data import english_lemma_lookup, stop_words, tokenizer_rules
+from language.tokenizer import RuleTokenizer
 
 
 # Text beyond this many characters is not analysed: it bounds the work one message can cause.
@@ -59,20 +62,20 @@ class Lemmatizer:
     """Tokenises and lemmatises Polish and English text. Create one per process."""
 
     def __init__(self) -> None:
-        # spaCy, Morfeusz and the English tables load on first use, each when a text of its
-        # language needs it: importing this module (as the knowledge base's validation does) must
-        # not cost their loading time, and `advisor classify` of a Polish goal never builds the
-        # English tokenizer.
-        self._tokenizers: Dict[str, Any] = {}
+        # The tokenizers, Morfeusz and the English tables load on first use, each when a text of
+        # its language needs it: importing this module (as the knowledge base's validation does)
+        # must not cost their loading time, and `advisor classify` of a Polish goal never builds
+        # the English tokenizer.
+        self._tokenizers: Dict[str, RuleTokenizer] = {}
         self.polish_word = functools.lru_cache(maxsize=100_000)(self._polish_word)
         self.english_word = functools.lru_cache(maxsize=100_000)(self._english_word)
 
-    def _tokenizer(self, lang: str) -> Any:
+    def _tokenizer(self, lang: str) -> RuleTokenizer:
         tokenizer = self._tokenizers.get(lang)
         if tokenizer is None:
             if lang not in LANGUAGES:
                 raise ValueError(f"no tokenizer for language {lang!r}")
-            tokenizer = self._tokenizers[lang] = import_spacy().blank(lang).tokenizer
+            tokenizer = self._tokenizers[lang] = RuleTokenizer(tokenizer_rules(lang))
         return tokenizer
 
     @functools.cached_property
@@ -82,12 +85,9 @@ class Lemmatizer:
         return morfeusz2.Morfeusz(generate=False, expand_tags=False)
 
     @functools.cached_property
-    def _english_lexicon(self) -> Tuple[Any, FrozenSet[str], FrozenSet[str]]:
+    def _english_lexicon(self) -> Tuple[Dict[str, str], FrozenSet[str], FrozenSet[str]]:
         """spaCy's English lemma table, the lemmas it knows, and the English stop words."""
-        import_spacy()
-        from spacy.lookups import load_lookups
-
-        table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+        table = english_lemma_lookup()
         return table, frozenset(table.values()), stop_words("en")
 
     def forms(self, text: str, lang: str) -> FrozenSet[str]:
@@ -100,10 +100,8 @@ class Lemmatizer:
         """The word tokens of `text` (punctuation and spaces dropped) with their lemmas."""
         result = []
         restorations = 0
-        for tok in self._tokenizer(lang)(text[:MAX_ANALYSED_CHARS]):
-            if tok.is_space or tok.is_punct:
-                continue
-            word = tok.text.lower()
+        for text_of_token, start in self._tokenizer(lang).words(text[:MAX_ANALYSED_CHARS]):
+            word = text_of_token.lower()
             if lang == "en":
                 analysis = self.english_word(word)
             else:
@@ -111,9 +109,9 @@ class Lemmatizer:
                 restorations += not analysis.known
             result.append(
                 Token(
-                    text=tok.text,
-                    start=tok.idx,
-                    end=tok.idx + len(tok.text),
+                    text=text_of_token,
+                    start=start,
+                    end=start + len(text_of_token),
                     lemma=analysis.lemmas[0],
                     lemmas=frozenset(analysis.lemmas),
                     known=analysis.known,

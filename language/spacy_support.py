@@ -1,4 +1,12 @@
-"""spaCy for what this project uses of it (blank tokenizers, stop words, lookup tables), loaded fast.
+"""spaCy itself, for exporting the data the project uses of it and for the tests that compare with it.
+
+The running code does not import spaCy: language/tokenizer.py tokenises like spaCy's blank
+tokenizers on their exported rules, and language/spacy_data.py reads those rules, the stop words
+and the English lemma table from files. `python -m language.spacy_support` writes
+language/spacy_data.json from the installed spaCy (after an upgrade; then retrain), and
+tests/unit/test_spacy_data.py and tests/unit/test_tokenizer.py compare with spaCy.
+
+Importing spaCy here stays fast and light, as follows.
 
 spaCy imports thinc, and thinc (`thinc/compat.py`) imports TensorFlow, PyTorch, CuPy and MXNet
 at import time whenever they are installed, only to offer its optional model shims. Rasa
@@ -20,15 +28,17 @@ leave behind calls the real `spacy.cli.info.info`. tests/unit/test_spacy_support
 against the installed thinc and spaCy (and fails if a new version stops honouring it).
 
 Every spaCy import of the project goes through this module; import spaCy lazily, inside
-functions, so that importing `language` stays cheap.
+functions.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import sys
 from types import ModuleType
-from typing import Any, Dict, FrozenSet
+from typing import Any, Dict
+
+from language import LANGUAGES
 
 # The optional frameworks thinc.compat probes for at import time.
 HIDDEN_FRAMEWORKS = ("tensorflow", "torch", "cupy", "cupyx", "mxnet")
@@ -79,14 +89,38 @@ def _cli_placeholders() -> Dict[str, ModuleType]:
     return {"spacy.cli": package, "spacy.cli.info": module}
 
 
-@functools.lru_cache(maxsize=None)
-def stop_words(lang: str) -> FrozenSet[str]:
-    """spaCy's stop words of "pl" or "en"."""
-    import_spacy()
-    if lang == "en":
-        from spacy.lang.en.stop_words import STOP_WORDS
-    elif lang == "pl":
-        from spacy.lang.pl.stop_words import STOP_WORDS
-    else:
-        raise ValueError(f"no stop words for language {lang!r}")
-    return frozenset(STOP_WORDS)
+def exported_data() -> Dict[str, Any]:
+    """What language/spacy_data.json holds, taken from the installed spaCy: the rules of each
+    language's blank tokenizer and its stop words."""
+    spacy = import_spacy()
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+    from spacy.lang.pl.stop_words import STOP_WORDS as POLISH
+    from spacy.symbols import ORTH
+
+    def pattern(method: Any) -> Any:
+        return None if method is None else [method.__self__.pattern, method.__self__.flags]
+
+    tokenizer = {}
+    for lang in LANGUAGES:
+        blank = spacy.blank(lang).tokenizer
+        tokenizer[lang] = {
+            "prefix": pattern(blank.prefix_search),
+            "suffix": pattern(blank.suffix_search),
+            "infix": pattern(blank.infix_finditer),
+            "url_match": pattern(blank.url_match),
+            "token_match": pattern(blank.token_match),
+            "faster_heuristics": blank.faster_heuristics,
+            "special_cases": {string: [piece[ORTH] for piece in pieces] for string, pieces in sorted(blank.rules.items())},
+        }
+    return {
+        "spacy_version": spacy.__version__,
+        "tokenizer": tokenizer,
+        "stop_words": {"pl": sorted(POLISH), "en": sorted(ENGLISH)},
+    }
+
+
+if __name__ == "__main__":
+    from language.spacy_data import DATA_FILE
+
+    DATA_FILE.write_text(json.dumps(exported_data(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {DATA_FILE}")

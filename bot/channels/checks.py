@@ -6,7 +6,7 @@ import json
 import unicodedata
 from typing import Any, Dict
 
-from knowledge.models import MAX_USER_ID_CHARS as MAX_SENDER_CHARS
+from knowledge import MAX_USER_ID_CHARS as MAX_SENDER_CHARS
 # JSON bodies nest a few levels at most (a message, its metadata). Deeper ones are refused:
 # Python's parser stops with RecursionError near 1,000 levels, and the copies Rasa makes of a
 # message's metadata recurse further still.

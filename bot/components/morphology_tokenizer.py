@@ -66,10 +66,12 @@ class MorphologyTokenizer(Tokenizer):
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """The source of the text analysis: Rasa's training cache fingerprints a component by
-        its class and config only, so an edited focus or lemmatiser would otherwise leave the
-        featurizers and classifiers trained on the old tokens."""
+        its class and config only, so an edited focus, lemmatiser or tokenizer (with its spaCy
+        rules, language/spacy_data.json) would otherwise leave the featurizers and classifiers
+        trained on the old tokens."""
         digest = hashlib.sha256()
-        for path in sorted(Path(language_package.__file__).parent.glob("*.py")) + [Path(__file__)]:
+        language_dir = Path(language_package.__file__).parent
+        for path in sorted(language_dir.glob("*.py")) + sorted(language_dir.glob("*.json")) + [Path(__file__)]:
             digest.update(path.read_bytes())
         return digest.hexdigest()
 

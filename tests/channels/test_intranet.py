@@ -216,6 +216,18 @@ def test_advisor_token_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     assert identity.expires_at is not None and identity.expires_at <= time.time() + 60
 
 
+def test_advisor_token_command_needs_no_database_library() -> None:
+    """Issuing a token imports no SQLAlchemy (half of the command's start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nos.environ['ADVISOR_DEV_MODE'] = '1'\nos.environ.pop('ADVISOR_JWT_SECRET', None)\n"
+            "from bot.cli import main\ncode = main(['token', '--user', 'alice'])\n"
+            "print(code, 'sqlalchemy' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split()[-2:] == ["0", "False"], result.stderr
+
+
 def test_advisor_token_command_without_secret(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("ADVISOR_JWT_SECRET", raising=False)
     monkeypatch.delenv("ADVISOR_DEV_MODE", raising=False)

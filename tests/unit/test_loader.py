@@ -107,6 +107,14 @@ def test_cli_validate_fails_with_file_and_reason(content_copy: Path):
     assert "05_team.yml:" in result.stderr and "unknown section '42'" in result.stderr
 
 
+def test_cli_validate_needs_no_database_library():
+    """Checking files imports neither SQLAlchemy nor the table models (a third of its start-up)."""
+    code = ("import sys\nsys.argv = ['advisor', 'kb', 'validate']\nfrom bot.cli import main\ncode = main()\n"
+            "print(code, 'sqlalchemy' in sys.modules, 'knowledge.models' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split()[-3:] == ["0", "False", "False"], result.stderr
+
+
 def test_cli_export_prints_every_entry():
     result = subprocess.run([sys.executable, "-m", "bot.cli", "kb", "export"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -114,3 +122,68 @@ def test_cli_export_prints_every_entry():
     budget = next(e for e in exported["entries"] if e["id"] == "budget/sales")
     assert budget["section"] == "6"
     assert budget["text"]["pl"] and budget["text"]["en"]
+
+
+def _lines_and_values(node, path=()):
+    """Every key and item of `node` with its line and column, its type and (for scalars) its value."""
+    found = []
+    if isinstance(node, dict):
+        found.append((path, node.lc.line, node.lc.col))
+        for key, value in node.items():
+            scalar = None if isinstance(value, (dict, list)) else value
+            found.append((path + (key,), node.lc.key(key), node.lc.value(key), type(value).__name__, scalar))
+            found += _lines_and_values(value, path + (key,))
+    elif isinstance(node, list):
+        found.append((path, node.lc.line, node.lc.col))
+        for i, value in enumerate(node):
+            scalar = None if isinstance(value, (dict, list)) else value
+            found.append((path + (i,), node.lc.item(i), type(value).__name__, scalar))
+            found += _lines_and_values(value, path + (i,))
+    return found
+
+
+def _pure_round_trip(text: str):
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml.load(text)
+
+
+@pytest.mark.parametrize("path", sorted(CONTENT_DIR.rglob("*.yml")), ids=lambda p: p.name)
+def test_the_fast_loader_reads_like_ruamels_round_trip_loader(path: Path):
+    from knowledge.validation import CParser, load_yaml
+
+    assert CParser is not None  # ruamel.yaml.clib is installed: the fast path is the one tested
+    text = path.read_text(encoding="utf-8")
+    ours, theirs = load_yaml(text), _pure_round_trip(text)
+    assert ours == theirs
+    assert _lines_and_values(ours) == _lines_and_values(theirs)
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\na: 2\n",                      # duplicate key
+    "a: [1, 2\nb: 3\n",                  # unclosed flow sequence
+    "a:\n  - x\n - y\n",                 # bad indentation
+    "a: 'open\n",                        # unclosed quote
+    "- a\nb: c\n",                       # a mapping after a sequence
+])
+def test_the_fast_loader_refuses_what_ruamel_refuses_at_the_same_line(text: str):
+    from ruamel.yaml.error import MarkedYAMLError
+
+    from knowledge.validation import load_yaml
+
+    with pytest.raises(MarkedYAMLError) as ours:
+        load_yaml(text)
+    with pytest.raises(MarkedYAMLError) as theirs:
+        _pure_round_trip(text)
+    mark = lambda e: (e.problem_mark or e.context_mark).line  # noqa: E731
+    assert mark(ours.value) == mark(theirs.value)
+
+
+def test_yaml_1_2_scalars_as_ruamel_reads_them():
+    from knowledge.validation import load_yaml
+
+    text = "a: yes\nb: 010\nc: 1:30\nd: 0o10\ne: 1e3\nf: ~\ng: 2026-12-01\nh: .inf\n"
+    assert load_yaml(text) == _pure_round_trip(text)
+    assert load_yaml(text)["a"] == "yes" and load_yaml(text)["c"] == "1:30"

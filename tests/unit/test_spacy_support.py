@@ -1,4 +1,5 @@
-"""spaCy without the deep-learning frameworks: what keeps the `advisor` CLI fast.
+"""The `advisor` CLI analyses text without spaCy; spaCy (for the tests and the data export) without
+the deep-learning frameworks.
 
 Each check runs in a fresh interpreter, because what matters is what an import pulls in. If a
 new thinc or spaCy imports TensorFlow some other way, these fail.
@@ -19,32 +20,45 @@ def _run(code: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_the_lemmatizer_loads_spacy_without_tensorflow():
+def test_analysing_text_imports_neither_spacy_nor_tensorflow():
+    """The lemmatizer tokenises with language/tokenizer.py and reads spaCy's data from files."""
     result = _run(
-        "import sys, json, importlib.util\n"
+        "import sys, json\n"
         "from language.lemmatizer import get_lemmatizer\n"
         "from language.detect import detect_language\n"
         "lem = get_lemmatizer()\n"
         "out = {'lemmas': lem.lemmas('budżetu sprzedaży', 'pl'), 'en': lem.lemmas('budgets carried', 'en'),\n"
         "  'lang': detect_language('How much does a marketing plan cost?', lem)}\n"
-        "import thinc.compat\n"  # already imported, under the guard, by the analysis above
-        "print(json.dumps({**out, 'tf': 'tensorflow' in sys.modules, 'thinc_tf': thinc.compat.has_tensorflow,\n"
+        "print(json.dumps({**out, 'spacy': 'spacy' in sys.modules, 'thinc': 'thinc' in sys.modules,\n"
+        "  'tf': 'tensorflow' in sys.modules}))\n"
+    )
+    assert result["spacy"] is False and result["thinc"] is False and result["tf"] is False
+    assert result["lemmas"] == ["budzet", "sprzedaz"]
+    assert result["en"] == ["budget", "carry"]
+    assert result["lang"] == "en"
+
+
+def test_spacy_is_imported_without_tensorflow():
+    """For the tests and `python -m language.spacy_support`, which compare with spaCy itself."""
+    result = _run(
+        "import sys, json, importlib.util\n"
+        "from language.spacy_support import import_spacy\n"
+        "import_spacy()\n"
+        "import thinc.compat\n"  # already imported, under the guard
+        "print(json.dumps({'tf': 'tensorflow' in sys.modules, 'thinc_tf': thinc.compat.has_tensorflow,\n"
         "  'left_hidden': [n for n, m in sys.modules.items() if m is None and n in ('tensorflow', 'torch')],\n"
         "  'tf_importable': importlib.util.find_spec('tensorflow') is not None}))\n"
     )
     assert result["tf"] is False and result["thinc_tf"] is False
     assert result["left_hidden"] == []  # the guard is lifted: Rasa can still import TensorFlow afterwards
     assert result["tf_importable"] is True
-    assert result["lemmas"] == ["budzet", "sprzedaz"]
-    assert result["en"] == ["budget", "carry"]
-    assert result["lang"] == "en"
 
 
 def test_importing_the_language_and_knowledge_modules_does_not_import_spacy():
     result = _run(
         "import sys, json\n"
         "import language.lemmatizer, language.detect, language.matcher, knowledge.classifier, knowledge.service\n"
-        "import knowledge.plan_input\n"
+        "import knowledge.plan_input, analytics.grouping\n"
         "print(json.dumps({'spacy': 'spacy' in sys.modules, 'tf': 'tensorflow' in sys.modules}))\n"
     )
     assert result == {"spacy": False, "tf": False}
