@@ -18,7 +18,8 @@ FAQ_INTENT_PREFIX = "faq_"
 GENERAL_ASPECT = "overview"
 DEFAULT_ASPECT = "definition"
 # A message this short that names no plan continues the plan of the previous answer
-# ("a budżet?", "and the team?").
+# ("a budżet?", "and the team?"); a longer one does when it points back to it ("how do I
+# evaluate it?": a `reference` entity, from the `references` of terms.yml).
 SHORT_MESSAGE_WORDS = 4
 
 
@@ -29,6 +30,7 @@ def resolve_topic(
     previous_aspect: Optional[str],
     previous_plan: Optional[str],
     word_count: int,
+    refers_back: bool = False,
 ) -> Tuple[Optional[str], str]:
     """The (aspect, plan) a question is about, from its intent, entities and the context."""
     intent_aspect = intent[len(ASPECT_INTENT_PREFIX):] if intent and intent.startswith(ASPECT_INTENT_PREFIX) else None
@@ -54,7 +56,7 @@ def resolve_topic(
         plan = "both"
     elif named:
         plan = named[0]
-    elif previous_plan and (follow_up or word_count <= SHORT_MESSAGE_WORDS):
+    elif previous_plan and (follow_up or refers_back or word_count <= SHORT_MESSAGE_WORDS):
         plan = previous_plan
     else:
         plan = "both"
@@ -88,6 +90,7 @@ class ActionAnswerQuestion(Action):
                     tracker.get_slot("aspect"),
                     tracker.get_slot("plan"),
                     len(conversation.message_text(tracker).split()),
+                    refers_back="plan" in conversation.entity_values(tracker, "reference"),
                 )
                 if aspect is None:
                     dispatcher.utter_message(response="utter_default")

@@ -112,6 +112,8 @@ async def accuracy(url: str) -> Dict[str, Any]:
                 got = answered_id(messages)
                 follow[conversation["lang"]][0] += got == turn["expect"]
                 follow[conversation["lang"]][1] += 1
+                if got != turn["expect"]:
+                    misses.append({"text": turn["text"], "expect": turn["expect"], "got": got, "conversation": i})
     return {
         "in_scope": {lang: {"correct": c, "total": t, "accuracy": c / t} for lang, (c, t) in by_lang.items()},
         "by_aspect": {key: {"correct": c, "total": t} for key, (c, t) in sorted(by_aspect.items())},

@@ -266,6 +266,7 @@ def _targets(name: str, targets: Tuple[str, ...]) -> Type[Strict]:
 class TermsFile(Strict):
     aspects: _targets("AspectTerms", ASPECTS)
     plans: _targets("PlanTerms", PLANS)
+    references: _targets("ReferenceTerms", ("plan",))
     languages: _targets("LanguageTerms", LANGUAGES)
 
 

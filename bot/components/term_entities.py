@@ -33,7 +33,9 @@ from language.focus import in_spans
 from language.lemmatizer import get_lemmatizer
 from language.matcher import TermMatcher
 
-ENTITY_KINDS = ("aspect", "plan")
+# What becomes an entity: the aspects and plans named, and a word pointing back to the plan of
+# the previous answer ("reference", value "plan": "how do I evaluate it?").
+ENTITY_KINDS = ("aspect", "plan", "reference")
 TERMS_FILE = "terms.json"
 
 Terms = Dict[str, Dict[str, Dict[str, List[str]]]]

@@ -67,6 +67,15 @@ def test_resolve_topic(intent, aspects, plans, prev, words, expected):
     assert resolve_topic(intent, aspects, plans, prev[0], prev[1], words) == expected
 
 
+@pytest.mark.parametrize("refers_back, prev, expected", [
+    (True, ("team", "sales"), ("evaluation", "sales")),      # "how do I evaluate it?"
+    (False, ("team", "sales"), ("evaluation", "both")),      # a longer question of its own
+    (True, (None, None), ("evaluation", "both")),            # "it" with nothing before
+])
+def test_a_longer_follow_up_that_points_back_keeps_the_plan(refers_back, prev, expected):
+    assert resolve_topic("ask_evaluation", ["evaluation"], [], prev[0], prev[1], 6, refers_back) == expected
+
+
 async def test_answer_with_source_and_context_slots(fake_kb):
     tracker = make_tracker("jaki budzet ma plan marketingowy", "ask_budget",
                            [entity("aspect", "budget"), entity("plan", "marketing")])

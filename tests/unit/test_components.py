@@ -56,6 +56,10 @@ def test_symbol_only_message_still_has_a_token(tokenizer, text):
     ("planu sprzedażowego budżetem", {("aspect", "budget"), ("plan", "sales"), ("language", "pl")}),
     ("Who carries out the sales plan?", {("aspect", "team"), ("plan", "sales"), ("language", "en")}),
     ("How do you evaluate a marketing plan?", {("aspect", "evaluation"), ("plan", "marketing"), ("language", "en")}),
+    # a word pointing back to the plan of the previous answer (terms.yml `references`)
+    ("How do I evaluate it?", {("aspect", "evaluation"), ("reference", "plan"), ("language", "en")}),
+    ("Jak ocenić ten plan w praktyce?", {("aspect", "evaluation"), ("reference", "plan"), ("language", "pl")}),
+    ("Który z nich wymaga większego budżetu?", {("aspect", "budget"), ("language", "pl")}),
 ])
 def test_aspect_and_plan_entities_from_knowledge_base_terms(extractor, text, expected):
     assert entities(extractor, text) == expected
