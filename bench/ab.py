@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -140,6 +141,7 @@ def main(argv: List[str] | None = None) -> int:
     finally:
         for assistant in assistants:
             servers.stop_assistant(assistant)
+        shutil.rmtree(work, ignore_errors=True)  # the run's databases and server logs
     return 0
 
 
