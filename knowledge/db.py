@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 
 @functools.lru_cache(maxsize=None)
@@ -20,7 +21,12 @@ def engine_for(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        # SQLAlchemy 1.4 gives SQLite files no pool (NullPool): every unit of work opened a new
+        # connection and ran the pragmas below, a fifth of the action server's CPU under load
+        # (bench/README.md). A queue pool, as for the embedded tracker store (bot/stores.py)
+        # and SQLAlchemy 2.0's default; a pooled connection is used by one thread at a time.
+        options = {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10} if parsed.database not in (None, "", ":memory:") else {}
+        engine = create_engine(url, future=True, connect_args={"timeout": 30, "check_same_thread": False}, **options)
         event.listen(engine, "connect", _foreign_keys_on)
         event.listen(engine, "connect", sqlite_embedded_pragmas)
         return engine

@@ -140,3 +140,113 @@ _json_values = st.recursive(
 @given(_json_values)
 def test_the_pooled_session_encodes_trackers_as_the_standard_library_reads_them(value):
     assert json.loads(ujson.dumps({"tracker": value})) == {"tracker": value}
+
+
+# --- the request body: the domain encoded once ---------------------------------------------
+
+def _action_call_body():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load("bot/domain")
+    tracker = DialogueStateTracker.from_events("someone", [
+        ActionExecuted("action_listen"), UserUttered("Jak napisać plan? ąę / \u2028", {"name": "ask_overview"}),
+        SlotSet("language", "pl"),
+    ], domain.slots)
+    return RemoteAction("action_answer_question", None)._action_call_format(tracker, domain), domain
+
+
+def test_the_body_of_an_action_call_is_encoded_as_ujson_encodes_it():
+    body, domain = _action_call_body()
+    assert list(body)[-1] == "domain" and body["domain"] is domain.as_dict()  # what encode_body relies on
+    assert action_calls.encode_body(body) == ujson.dumps(body)
+    assert action_calls.encode_body(body) == ujson.dumps(body)  # the second time from the cache
+    other = {**body, "domain": {**body["domain"], "intents": ["x"]}}  # another domain object
+    assert action_calls.encode_body(other) == ujson.dumps(other)
+    assert json.loads(action_calls.encode_body(body)) == body
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _json_values, max_size=4), _json_values, st.booleans())
+def test_any_body_is_encoded_as_ujson_encodes_it(rest, domain, with_domain):
+    body = {**rest, "domain": domain} if with_domain else rest
+    assert action_calls.encode_body(body) == ujson.dumps(body)
+    assert action_calls.encode_body({"domain": {"a": 1}}) == ujson.dumps({"domain": {"a": 1}})
+
+
+def test_pooled_session_sends_the_encoded_body():
+    received = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        received.append(await request.read())
+        return web.json_response({"events": [], "responses": []})
+
+    async def scenario(body):
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            endpoint = action_calls.PooledEndpointConfig(EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
+            await endpoint.request(json=body, method="post", timeout=30)
+            for session in endpoint._sessions.values():
+                await session.close()
+        finally:
+            await runner.cleanup()
+
+    body, _ = _action_call_body()
+    asyncio.run(scenario(body))
+    assert received == [ujson.dumps(body).encode()]
+
+
+# --- validation: each event against the schema of its own type first -----------------------
+
+def test_each_rasa_event_type_has_exactly_one_schema():
+    """The premise of the quick check: every branch of Rasa's `oneOf` fixes `event` to its own constant."""
+    schema = RemoteAction.action_response_format_spec()["properties"]["events"]["items"]
+    constants = [branch["properties"]["event"]["const"] for branch in schema["oneOf"]]
+    assert len(constants) == len(set(constants)) == 23
+    _, per_type = action_calls._quick_validators()
+    assert set(per_type) == set(constants)
+
+
+def _every_event_type():
+    from rasa.shared.core import events as e
+
+    return [
+        e.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "plan", "value": "sales"}]),
+        e.BotUttered("hello", {"buttons": []}, {"utter_action": "utter_greet"}),
+        e.SlotSet("language", "pl"), e.ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0),
+        e.ActiveLoop("plan_form"), e.ActiveLoop(None), e.LoopInterrupted(True), e.ActionExecutionRejected("plan_form"),
+        e.AllSlotsReset(), e.ConversationPaused(), e.ConversationResumed(), e.FollowupAction("utter_x"),
+        e.Restarted(), e.ActionReverted(), e.UserUtteranceReverted(), e.SessionStarted(), e.StoryExported(),
+        e.EntitiesAdded([{"entity": "plan", "value": "sales"}]), e.AgentUttered("x"),
+        e.ReminderCancelled(name="r"), e.DefinePrevUserUtteredFeaturization(False),
+    ]
+
+
+def test_valid_responses_pass_the_quick_check():
+    events = [event.as_dict() for event in _every_event_type()]
+    for response in ({"events": events, "responses": [{"response": "utter_x"}]}, {"events": []}, {}):
+        assert action_calls._quickly_valid(response)
+        assert action_calls.ORIGINALS["validate"](RemoteAction("a", None), response) is True
+
+
+_event_like = st.fixed_dictionaries(
+    {"event": st.sampled_from(["user", "bot", "slot", "action", "active_loop", "entities", "nope", "reminder"]) | st.integers() | st.lists(st.integers(), max_size=1)},
+    optional={"timestamp": _json_values, "metadata": _json_values, "name": _json_values, "value": _json_values,
+              "text": _json_values, "entities": _json_values, "parse_data": _json_values, "policy": _json_values,
+              "confidence": _json_values, "action_text": _json_values, "hide_rule_turn": _json_values},
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_event_like | _json_values, max_size=4), st.sampled_from(["events", "other"]), _json_values)
+def test_the_quick_check_never_accepts_what_rasa_s_schema_rejects(events, key, responses):
+    response = {key: events, "responses": responses}
+    if action_calls._quickly_valid(response):
+        assert action_calls.ORIGINALS["validate"](RemoteAction("a", None), response) is True
