@@ -1,7 +1,7 @@
 """Interleaved A/B of two copies of the project: CPU per message of each server process.
 
     python -m bench.ab OLD_TREE NEW_TREE [--rounds 4] [--seconds 15] [--users 50]
-                       [--sequential N] [--profile-dir DIR [--idle]]
+                       [--sequential N] [--profile-dir DIR [--idle]] [--env INDEX:NAME=VALUE ...]
 
 Each tree is a checkout of this project (e.g. `git worktree add /tmp/old HEAD~1`, or a copy of
 `git archive`) with its trained model in `models/advisor.tar.gz`; both run on this project's
@@ -17,6 +17,15 @@ server and this load client. On a machine shared with other work, msg/s follows 
 work's load; CPU per message much less, so compare that, as medians over the rounds.
 With `--profile-dir`, the last round of the first tree is recorded by py-spy (both servers;
 `--idle` adds wall-time profiles that include the waits).
+
+`--env 1:SANIC_WORKERS=2 --env '1:LOCK_STORE_URL=sqlite:///{work}/locks.db'` sets variables for
+one side only (0 = the first tree, 1 = the second; `{work}` is that side's run directory): the
+two trees may then be the same checkout, to compare two settings. The Rasa server's CPU time
+includes its worker processes (children; each round also prints it per process, the main one
+first), and each round prints the resident memory (VmRSS) of
+every process of the Rasa server (the main process first, then its workers), their sum, the sum
+of their proportional set sizes (PSS: pages shared between forked processes counted once), and
+the action server's RSS.
 """
 
 from __future__ import annotations
@@ -35,18 +44,50 @@ from statistics import median
 from typing import Dict, List
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of `pid` and its direct children."""
+def process_tree(pid: int) -> List[int]:
+    """`pid` and its direct children (a Rasa server's Sanic workers)."""
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [pid, *map(int, found)]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: the process's private memory plus its share of pages it shares
+    (a forked worker shares its parent's pages until either writes them)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except (FileNotFoundError, PermissionError):
+        pass
+    return 0.0
+
+
+def cpu_by_process(pid: int) -> Dict[int, float]:
+    """User + system CPU seconds of `pid` and of each of its direct children."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for process in [pid, *map(int, found)]:
+    seconds = {}
+    for process in process_tree(pid):
         try:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        seconds[process] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid` and its direct children."""
+    return sum(cpu_by_process(pid).values())
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -58,7 +99,14 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--sequential", type=int, default=0, help="messages one at a time per round instead of the load")
     parser.add_argument("--profile-dir", default="")
     parser.add_argument("--idle", action="store_true", help="with --profile-dir: wall-time profiles too")
+    parser.add_argument("--env", action="append", default=[], metavar="INDEX:NAME=VALUE",
+                        help="an environment variable for one side only ({work}: that side's run directory)")
     args = parser.parse_args(argv)
+    side_env: Dict[int, Dict[str, str]] = {0: {}, 1: {}}
+    for item in args.env:
+        side, assignment = item.split(":", 1)
+        name, value = assignment.split("=", 1)
+        side_env[int(side)][name] = value
 
     from bench import run as bench_run
     from bench import servers
@@ -90,8 +138,9 @@ def main(argv: List[str] | None = None) -> int:
         for index, tree in enumerate(args.trees):
             tree_path = Path(tree).resolve()
             servers.PROJECT_DIR = tree_path  # the processes run in their tree, with its code first
+            extra = {name: value.replace("{work}", str(work / f"tree{index}")) for name, value in side_env[index].items()}
             assistants.append(servers.start_assistant(
-                work / f"tree{index}", {"PYTHONPATH": str(tree_path)},
+                work / f"tree{index}", {"PYTHONPATH": str(tree_path), **extra},
                 model=tree_path / "models" / "advisor.tar.gz", wait=False))
         servers.PROJECT_DIR = Path(__file__).resolve().parent.parent
         for assistant in assistants:
@@ -115,13 +164,17 @@ def main(argv: List[str] | None = None) -> int:
                                        "--format", "speedscope", "-o", str(out)] + (["--idle"] if idle else [])
                             spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
                 before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                rasa_before = cpu_by_process(pids["rasa"])
                 client_before = os.times()
                 result = asyncio.run(sequential(assistant.url) if args.sequential else throughput(assistant.url))
                 client_after = os.times()
                 after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                rasa_after = cpu_by_process(pids["rasa"])
                 for spy in spies:
                     spy.wait()
                 messages = max(result["messages"], 1)
+                rasa_rss = [rss_mb(pid) for pid in process_tree(pids["rasa"])]
+                rasa_pss = [pss_mb(pid) for pid in process_tree(pids["rasa"])]
                 row = {
                     "tree": index, "round": round_, "msg_s": round(result["messages_per_s"], 1),
                     "median_ms": round(result["median_ms"]), "p95_ms": round(result["p95_ms"]),
@@ -129,13 +182,19 @@ def main(argv: List[str] | None = None) -> int:
                     **{f"{name}_cpu_ms": round(1000 * (after[name] - before[name]) / messages, 2) for name in pids},
                     "client_cpu_ms": round(1000 * (client_after.user + client_after.system
                                                    - client_before.user - client_before.system) / messages, 2),
+                    "rasa_cpu_ms_by_process": [round(1000 * (rasa_after[pid] - rasa_before.get(pid, 0.0)) / messages, 2)
+                                               for pid in rasa_after],
+                    "rasa_rss_mb": [round(mb) for mb in rasa_rss], "rasa_rss_sum_mb": round(sum(rasa_rss)),
+                    "rasa_pss_sum_mb": round(sum(rasa_pss)),
+                    "actions_rss_mb": round(rss_mb(pids["actions"])),
                 }
                 rows[index].append(row)
                 print(json.dumps(row), flush=True)
         print("load average", " ".join(Path("/proc/loadavg").read_text().split()[:3]))
         for index, tree in enumerate(args.trees):
             mid = {key: median(row[key] for row in rows[index])
-                   for key in ("msg_s", "median_ms", "p95_ms", "rasa_cpu_ms", "actions_cpu_ms", "client_cpu_ms")}
+                   for key in ("msg_s", "median_ms", "p95_ms", "rasa_cpu_ms", "actions_cpu_ms", "client_cpu_ms",
+                               "rasa_rss_sum_mb", "rasa_pss_sum_mb", "actions_rss_mb")}
             print(f"{tree}: medians over {args.rounds} rounds: " + ", ".join(f"{k} {v:.2f}" for k, v in mid.items())
                   + f", errors {sum(row['errors'] for row in rows[index])}")
     finally:

@@ -1,4 +1,4 @@
-"""A Redis lock store whose every read-modify-write is one atomic Redis operation.
+"""Lock stores whose every read-modify-write is one atomic operation: Redis, and an SQLite file.
 
 Several Rasa servers that share a tracker store must handle the messages of one conversation
 one at a time, in the order they arrived, whichever server receives them. Rasa does that with
@@ -26,6 +26,9 @@ agree on when a ticket expires. A waiting message polls with a short back-off (1
 100 ms) instead of Rasa's fixed second, so a queue of messages of one conversation moves on
 as soon as each is done.
 
+`SQLiteLockStore` does the same with one row per ticket in an SQLite file, for several Rasa
+processes on one host without Redis (the embedded deployment with `SANIC_WORKERS=2`).
+
 Configuration: `AtomicRedisLockStore.from_url("redis://host:6379/0?key_prefix=advisor")`, or
 in endpoints.yml `lock_store: {type: bot.locks.AtomicRedisLockStore, url: host, port: 6379,
 db: 0, key_prefix: advisor}`.
@@ -35,12 +38,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import time
+from collections import deque
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, AsyncGenerator, Optional, Text
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.core.lock import Ticket, TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
@@ -141,7 +148,47 @@ return #tickets
 """
 
 
-class AtomicRedisLockStore(RedisLockStore):
+class _PolledTicketLock:
+    """Rasa's `LockStore.lock` on atomic ticket operations, with a short back-off.
+
+    The store supplies `issue_ticket`, `serving(conversation_id, ticket) -> (head, present)`,
+    `cleanup`, `get_lock` and `poll_seconds`.
+    """
+
+    poll_seconds: float
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: Text,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: Optional[float] = None,
+    ) -> AsyncGenerator[TicketLock, None]:
+        """Wait for this message's turn in its conversation; `wait_time_in_seconds` caps the poll."""
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds or MAX_POLL_SECONDS)
+        finally:
+            try:
+                self.cleanup(conversation_id, ticket)
+            except Exception:  # the lock expires by itself; do not hide the real outcome
+                logger.exception("could not release the lock of conversation '%s'", conversation_id)
+
+    async def _acquire_lock(self, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+        delay = min(self.poll_seconds, wait_time_in_seconds)
+        while True:
+            head, present = self.serving(conversation_id, ticket)
+            if not present:  # our ticket expired while we waited
+                break
+            if head == ticket:
+                logger.debug("Acquired lock for conversation '%s' (ticket %s).", conversation_id, ticket)
+                return self.get_lock(conversation_id) or TicketLock(conversation_id)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, wait_time_in_seconds)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+
+class AtomicRedisLockStore(_PolledTicketLock, RedisLockStore):
     """Rasa's `RedisLockStore` with atomic ticket operations (see the module docstring)."""
 
     def __init__(
@@ -225,34 +272,120 @@ class AtomicRedisLockStore(RedisLockStore):
     def update_lock(self, conversation_id: Text) -> None:
         self._expire(keys=[self._key(conversation_id)], args=[conversation_id])
 
-    # -- waiting ---------------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def lock(
-        self,
-        conversation_id: Text,
-        lock_lifetime: float = LOCK_LIFETIME,
-        wait_time_in_seconds: Optional[float] = None,
-    ) -> AsyncGenerator[TicketLock, None]:
-        """Wait for this message's turn in its conversation; `wait_time_in_seconds` caps the poll."""
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+class SQLiteLockStore(_PolledTicketLock, LockStore):
+    """Rasa's ticket locks in an SQLite file, for Rasa processes on one host (`SANIC_WORKERS`).
+
+    The embedded deployment has no Redis, and Rasa's in-memory lock store is per process, so
+    without this a second Sanic worker could answer two messages of one conversation at once.
+    Every ticket is a row of one table; each change is one SQL statement, which SQLite runs
+    atomically whichever process sends it:
+
+    - issuing a ticket inserts a row; its number is the row's `AUTOINCREMENT` id, unique and
+      never reused (SQLite's `sqlite_sequence`), even after tickets expired or were deleted;
+    - waiting asks which live ticket of the conversation has the lowest number;
+    - releasing deletes the ticket, and the conversation's expired tickets with it.
+
+    Expiry uses this host's clock (`time.time()`): the processes that share the file share
+    the host (an SQLite file on a network share is not supported by SQLite anyway). The file
+    runs in WAL mode with `synchronous=NORMAL` like the embedded tracker store: a lock outlives
+    a process crash (tickets expire), and a power cut loses at most the latest tickets, which
+    belonged to messages that were lost with the processes anyway.
+
+    `LOCK_STORE_URL=sqlite:///var/locks.db` (relative to the working directory, like the other
+    SQLite URLs; `sqlite:////abs/path.db` for an absolute path).
+    """
+
+    _SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS lock_tickets ("
+        " number INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " conversation_id TEXT NOT NULL,"
+        " expires REAL NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS lock_tickets_conversation ON lock_tickets (conversation_id, number)",
+    )
+
+    def __init__(self, path: Text, poll_seconds: float = DEFAULT_POLL_SECONDS, busy_timeout: float = 30.0) -> None:
+        super().__init__()
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.poll_seconds = poll_seconds
+        # autocommit (each statement its own transaction); one connection per process, used
+        # from the event loop's thread (Rasa calls the lock store there).
+        self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        for statement in self._SCHEMA:
+            self._db.execute(statement)
+
+    @staticmethod
+    def path_of(url: str) -> str:
+        """The file of `sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+        prefix = "sqlite:///"
+        if not url.startswith(prefix) or len(url) == len(prefix):
+            raise ValueError(f"an SQLite LOCK_STORE_URL is sqlite:///<file>, got {url!r}")
+        return unquote(url[len(prefix):].split("?", 1)[0])
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "SQLiteLockStore":
+        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+        return cls(cls.path_of(url), **kwargs)
+
+    # -- the ticket operations, each one SQL statement -------------------------------------------
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         try:
-            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds or MAX_POLL_SECONDS)
-        finally:
-            try:
-                self.cleanup(conversation_id, ticket)
-            except Exception:  # the lock expires by itself; do not hide the real outcome
-                logger.exception("could not release the lock of conversation '%s'", conversation_id)
+            cursor = self._db.execute(
+                "INSERT INTO lock_tickets (conversation_id, expires) VALUES (?, ?)",
+                (conversation_id, time.time() + lock_lifetime),
+            )
+            return int(cursor.lastrowid)
+        except Exception as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
-    async def _acquire_lock(self, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> TicketLock:
-        delay = min(self.poll_seconds, wait_time_in_seconds)
-        while True:
-            head, present = self.serving(conversation_id, ticket)
-            if not present:  # our ticket expired while we waited
-                break
-            if head == ticket:
-                logger.debug("Acquired lock for conversation '%s' (ticket %s).", conversation_id, ticket)
-                return self.get_lock(conversation_id) or TicketLock(conversation_id)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, wait_time_in_seconds)
-        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+    def serving(self, conversation_id: Text, ticket: int) -> "tuple[int, bool]":
+        """(number of the live ticket served now or -1, whether `ticket` is still live)."""
+        head, present = self._db.execute(
+            "SELECT min(number), coalesce(max(number = ?), 0) FROM lock_tickets"
+            " WHERE conversation_id = ? AND expires >= ?",
+            (ticket, conversation_id, time.time()),
+        ).fetchone()
+        return (-1 if head is None else int(head)), bool(present)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        self._db.execute(
+            "DELETE FROM lock_tickets WHERE conversation_id = ? AND (number = ? OR expires < ?)",
+            (conversation_id, ticket_number, time.time()),
+        )
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        # Rasa's cleanup = finish_serving + delete when nobody waits: with a row per ticket,
+        # the lock is gone when its last row is.
+        self.finish_serving(conversation_id, ticket_number)
+
+    def update_lock(self, conversation_id: Text) -> None:
+        self._db.execute("DELETE FROM lock_tickets WHERE conversation_id = ? AND expires < ?",
+                         (conversation_id, time.time()))
+
+    # -- Rasa's TicketLock view (get_lock and the API that uses it) ------------------------------
+
+    def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
+        rows = self._db.execute(
+            "SELECT number, expires FROM lock_tickets WHERE conversation_id = ? ORDER BY number", (conversation_id,)
+        ).fetchall()
+        if not rows:
+            return None
+        return TicketLock(conversation_id, deque(Ticket(int(number), float(expires)) for number, expires in rows))
+
+    def delete_lock(self, conversation_id: Text) -> None:
+        self._db.execute("DELETE FROM lock_tickets WHERE conversation_id = ?", (conversation_id,))
+
+    def save_lock(self, lock: TicketLock) -> None:
+        """Replace the conversation's tickets with `lock`'s, in one transaction."""
+        with self._db:  # BEGIN ... COMMIT
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM lock_tickets WHERE conversation_id = ?", (lock.conversation_id,))
+            self._db.executemany(
+                "INSERT INTO lock_tickets (number, conversation_id, expires) VALUES (?, ?, ?)",
+                [(ticket.number, lock.conversation_id, ticket.expires) for ticket in lock.tickets],
+            )

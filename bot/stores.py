@@ -66,7 +66,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import declarative_base
 
 import migrations
-from bot.locks import AtomicRedisLockStore
+from bot.locks import AtomicRedisLockStore, SQLiteLockStore
 from bot.settings import get_settings
 from knowledge import MAX_USER_ID_CHARS
 from knowledge.db import sqlite_embedded_pragmas
@@ -450,7 +450,11 @@ async def message_events(
 
 
 class AdvisorLockStore:
-    """An atomic Redis lock store (bot.locks) when `LOCK_STORE_URL` is set, else the in-memory one."""
+    """The lock store `LOCK_STORE_URL` names (bot.locks), else Rasa's in-memory one.
+
+    `redis://` / `rediss://`: the atomic Redis store, for Rasa servers on several hosts;
+    `sqlite:///<file>`: the SQLite lock file, for several Rasa processes on one host.
+    """
 
     def __new__(cls, endpoint_config: Optional[EndpointConfig] = None) -> LockStore:  # type: ignore[misc]
         settings = get_settings()
@@ -461,7 +465,9 @@ class AdvisorLockStore:
                 # per process: two workers could then handle one conversation at the same time.
                 raise ValueError(
                     f"SANIC_WORKERS={settings.sanic_workers} needs a shared lock store: set LOCK_STORE_URL "
-                    "to a Redis URL, or run one worker (see README, deployment)"
+                    "to a Redis URL or to sqlite:///var/locks.db, or run one worker (see README, deployment)"
                 )
             return InMemoryLockStore()
+        if url.startswith("sqlite:"):
+            return SQLiteLockStore.from_url(url)
         return AtomicRedisLockStore.from_url(url)

@@ -118,7 +118,7 @@ class IntranetInput(InputChannel):
         self.development = issues_development_tokens(self.settings)
         self.origins = OriginPolicy.from_origins(self.settings.allowed_origins)
         self.max_body_bytes = MAX_BYTES_PER_CHAR * (self.settings.max_message_chars + MAX_DISPLAY_TEXT_CHARS) + 1024
-        self.rate_limiter = rate_limiter_for(self.settings.rate_limit, self.settings.lock_store_url)
+        self.rate_limiter = rate_limiter_for(self.settings.rate_limit, self.settings.lock_store_url, self.settings.sanic_workers)
         self._log_configuration()
 
     @classmethod

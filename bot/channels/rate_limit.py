@@ -2,20 +2,29 @@
 
 A fixed one-minute window per user: the first message of a window starts it, and once a user
 has sent `limit` messages in it the next ones are refused until it ends (the caller answers
-429 with `Retry-After`, the seconds left). With `LOCK_STORE_URL` set, the count lives in Redis
-(one atomic script: INCR, and EXPIRE on the window's first message), so every Rasa server
-behind the load balancer counts the same messages; without it, in this process.
+429 with `Retry-After`, the seconds left). The count lives where the lock store does, so every
+process that shares the conversations' locks also shares the counts:
 
-When Redis cannot be reached the message is let through and the failure logged: the lock
-store (on the same Redis) then reports the outage, and a limiter must not add a second one.
+- `LOCK_STORE_URL=redis://...`: in Redis (one atomic script: INCR, and EXPIRE on the window's
+  first message), for every Rasa server behind the load balancer;
+- `LOCK_STORE_URL=sqlite:///<file>`: in a table of the SQLite lock file (one atomic UPSERT),
+  for the Sanic workers of one host (`SANIC_WORKERS=2` on the embedded deployment);
+- unset: in this process, which is then the only one (more than one worker without a shared
+  store is refused, as the lock store refuses it).
+
+When the store cannot be reached the message is let through and the failure logged: the lock
+store (on the same Redis or file) then reports the outage, and a limiter must not add a second one.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import sqlite3
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, Optional, Tuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -95,6 +104,78 @@ class RedisRateLimiter:
             self._client, self._script = None, None
 
 
+class SQLiteRateLimiter:
+    """Counts in the SQLite lock file, shared by every process of this host on the same file.
+
+    One row per user (the window's start and its count). Counting a message is one statement,
+    an UPSERT that starts a new window when the old one has ended and returns the row; SQLite
+    runs it as one write transaction, so two workers never count over each other. Windows that
+    ended are deleted at most once a window per process. Times are this host's clock
+    (`time.time()`), which the processes sharing the file share.
+    """
+
+    _SCHEMA = ("CREATE TABLE IF NOT EXISTS rate_windows ("
+               " user_id TEXT PRIMARY KEY, started REAL NOT NULL, count INTEGER NOT NULL)")
+    _HIT = ("INSERT INTO rate_windows (user_id, started, count) VALUES (:user, :now, 1)"
+            " ON CONFLICT (user_id) DO UPDATE SET"
+            "  started = CASE WHEN started + :window <= :now THEN :now ELSE started END,"
+            "  count = CASE WHEN started + :window <= :now THEN 1 ELSE count + 1 END"
+            " RETURNING started, count")
+
+    def __init__(self, path: str, limit: int, window: float = WINDOW_SECONDS, busy_timeout: float = 30.0) -> None:
+        self.limit = limit
+        self.window = window
+        self.path = path
+        self.busy_timeout = busy_timeout
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db: Optional[sqlite3.Connection] = None
+        self._pid = 0
+        self._connection().close()  # the file and its table exist, a bad path fails now
+        self._db = None
+        self._pruned = time.time()
+
+    def _connection(self) -> sqlite3.Connection:
+        """This process's connection. Rasa builds the channels before Sanic forks its workers, and
+        an SQLite connection must never cross a fork: each worker opens its own on first use."""
+        if self._db is None or self._pid != os.getpid():
+            # autocommit; used from the event loop's thread; WAL like the lock store on this file.
+            self._db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(self._SCHEMA)
+            self._pid = os.getpid()
+        return self._db
+
+    @classmethod
+    def from_url(cls, url: str, limit: int, window: float = WINDOW_SECONDS) -> "SQLiteRateLimiter":
+        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`, as the lock store reads it."""
+        from bot.locks import SQLiteLockStore
+
+        return cls(SQLiteLockStore.path_of(url), limit, window)
+
+    async def retry_after(self, user: str) -> Optional[int]:
+        now = time.time()
+        try:
+            db = self._connection()
+            started, count = db.execute(self._HIT, {"user": user, "now": now, "window": self.window}).fetchone()
+            if now - self._pruned > self.window:
+                self._pruned = now
+                db.execute("DELETE FROM rate_windows WHERE started + ? <= ?", (self.window, now))
+        except sqlite3.Error as error:
+            logger.warning("rate limit: the SQLite file %s is not usable (%s); the message is not counted",
+                           self.path, error)
+            return None
+        if count <= self.limit:
+            return None
+        return max(1, math.ceil(started + self.window - now))
+
+    async def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
+
+
 def _split_url(url: str) -> Tuple[str, str]:
     """(the URL redis-py connects to, the `key_prefix` query value) of a `LOCK_STORE_URL`."""
     parts = urlsplit(url)
@@ -104,10 +185,19 @@ def _split_url(url: str) -> Tuple[str, str]:
     return parts._replace(query="", fragment="").geturl(), prefix
 
 
-def rate_limiter_for(limit: int, lock_store_url: Optional[str]):
-    """The limiter the settings ask for, or None when `limit` is 0 (no limit)."""
+def rate_limiter_for(limit: int, lock_store_url: Optional[str], workers: int = 1):
+    """The limiter the settings ask for, or None when `limit` is 0 (no limit).
+
+    It counts where the lock store is (`LOCK_STORE_URL`); `workers` is `SANIC_WORKERS`: with more
+    than one and no shared store, a per-process count would silently multiply the limit.
+    """
     if limit <= 0:
         return None
-    if lock_store_url:
-        return RedisRateLimiter(lock_store_url, limit)
-    return MemoryRateLimiter(limit)
+    if not lock_store_url:
+        if workers > 1:
+            raise ValueError(f"SANIC_WORKERS={workers} needs LOCK_STORE_URL for a rate limit shared by the "
+                             "workers (a Redis URL or sqlite:///var/locks.db), or ADVISOR_RATE_LIMIT=0")
+        return MemoryRateLimiter(limit)
+    if lock_store_url.startswith("sqlite:"):
+        return SQLiteRateLimiter.from_url(lock_store_url, limit)
+    return RedisRateLimiter(lock_store_url, limit)

@@ -2,20 +2,24 @@
 
 What is defended: a runaway script in one browser tab cannot take the service away from
 everyone else. Over `ADVISOR_RATE_LIMIT` messages a minute (default 30) one user's messages get
-429 with `Retry-After` and reach no conversation, while other users go on being answered. With
-`LOCK_STORE_URL` set the count is kept in Redis (one atomic script), so two Rasa servers share
-it; the Redis tests run against the real server (TEST_REDIS_URL).
+429 with `Retry-After` and reach no conversation, while other users go on being answered. The
+count is kept where `LOCK_STORE_URL` points: in Redis (one atomic script), so two Rasa servers
+share it, or in the SQLite lock file (one atomic UPSERT), so the Sanic workers of one host share
+it; the Redis tests run against the real server (TEST_REDIS_URL), the SQLite ones count from two
+processes at once. Several workers without a shared store are refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import Any, List, Optional
 
 import pytest
 
-from bot.channels.rate_limit import MemoryRateLimiter, RedisRateLimiter, rate_limiter_for
+from bot.channels.rate_limit import MemoryRateLimiter, RedisRateLimiter, SQLiteRateLimiter, rate_limiter_for
 from bot.settings import Settings
 from bot.tokens import issue_token
 from tests.channels.test_intranet import request
@@ -31,6 +35,19 @@ def test_settings_default_and_off() -> None:
     assert rate_limiter_for(0, None) is None
     assert isinstance(rate_limiter_for(5, None), MemoryRateLimiter)
     assert isinstance(rate_limiter_for(5, "redis://127.0.0.1:6379/0?key_prefix=x"), RedisRateLimiter)
+
+
+def test_the_count_follows_the_lock_store_and_is_never_silently_per_worker(tmp_path: Path) -> None:
+    limiter = rate_limiter_for(5, f"sqlite:///{tmp_path}/var/locks.db", workers=2)
+    assert isinstance(limiter, SQLiteRateLimiter) and limiter.path == f"{tmp_path}/var/locks.db"
+    assert isinstance(rate_limiter_for(5, "redis://127.0.0.1:6379/0", workers=2), RedisRateLimiter)
+    with pytest.raises(ValueError, match="SANIC_WORKERS=2 needs LOCK_STORE_URL"):
+        rate_limiter_for(5, None, workers=2)
+    assert rate_limiter_for(0, None, workers=2) is None  # no limit, nothing to share
+    with pytest.raises(ValueError):
+        rate_limiter_for(5, "postgresql://localhost/locks", workers=2)
+    with pytest.raises(ValueError, match="needs LOCK_STORE_URL"):  # the channel of a worker refuses to start
+        channels_for(settings(SANIC_WORKERS="2"), rest=False)
 
 
 async def test_a_user_over_the_limit_gets_429_and_others_are_still_answered(agent: Any) -> None:
@@ -100,3 +117,64 @@ async def test_an_unreachable_redis_lets_messages_through() -> None:
     limiter = RedisRateLimiter("redis://127.0.0.1:1/0?key_prefix=nowhere", limit=1)
     assert [await limiter.retry_after("alice") for _ in range(3)] == [None, None, None]
     await limiter.close()
+
+
+def _count_from_another_process(path: str, user: str, hits: int, start: Any, result: Any) -> None:
+    """A second worker: its own connection to the lock file, counting at the same moment."""
+    limiter = SQLiteRateLimiter(path, limit=HITS_ALLOWED)
+    start.wait(timeout=60)
+    result.put([asyncio.run(limiter.retry_after(user)) for _ in range(hits)])
+
+
+HITS_ALLOWED = 25
+
+
+def test_sqlite_counts_are_shared_by_two_processes_at_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "locks.db")
+    SQLiteRateLimiter(path, limit=HITS_ALLOWED)  # the table exists before the race
+    context = multiprocessing.get_context("spawn")
+    start, result = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_count_from_another_process, args=(path, "burst", 40, start, result))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    results: List[Optional[int]] = [wait for _ in workers for wait in result.get(timeout=120)]
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    assert len(results) == 80
+    assert sum(wait is None for wait in results) == HITS_ALLOWED  # per process it would be 2 x 25
+    assert all(1 <= wait <= 60 for wait in results if wait is not None)
+
+
+async def test_sqlite_window_ends_for_every_process_and_old_windows_are_removed(tmp_path: Path) -> None:
+    path = str(tmp_path / "locks.db")
+    first, second = SQLiteRateLimiter(path, limit=2, window=1.0), SQLiteRateLimiter(path, limit=2, window=1.0)
+    assert [await first.retry_after("alice"), await second.retry_after("alice")] == [None, None]
+    assert await second.retry_after("alice") == 1 and await first.retry_after("alice") == 1
+    assert await first.retry_after("bob") is None  # another user's window
+    await asyncio.sleep(1.05)
+    assert await second.retry_after("alice") is None  # a new window, seen by both
+    assert await first.retry_after("alice") is None
+    assert await first.retry_after("alice") == 1
+    rows = dict(first._connection().execute("SELECT user_id, count FROM rate_windows").fetchall())
+    assert rows == {"alice": 3}  # bob's ended window was deleted
+    for limiter in (first, second):
+        await limiter.close()
+
+
+async def test_sqlite_counts_are_shared_between_two_channels(agent: Any, tmp_path: Path) -> None:
+    alice = f"alice-{uuid.uuid4().hex[:6]}"
+    shared = settings(ADVISOR_RATE_LIMIT="4", LOCK_STORE_URL=f"sqlite:///{tmp_path}/locks.db", SANIC_WORKERS="2")
+    first, second = channels_for(shared, rest=False), channels_for(shared, rest=False)
+    async with serving(first, agent) as one, serving(second, agent) as two:
+        statuses = []
+        for n in range(6):
+            status, _, headers = await request(
+                "POST", (one, two)[n % 2] + WEBHOOK, body={"message": "hello"}, headers=bearer(issue_token(SECRET, alice))
+            )
+            statuses.append(status)
+    for channel in first + second:
+        await channel.rate_limiter.close()
+    assert statuses == [200, 200, 200, 200, 429, 429]  # each channel alone would have allowed 3 + 3
+    assert 1 <= int(headers["retry-after"]) <= 60
