@@ -196,6 +196,28 @@ def measure_assistant(name: str, model: Path, args: argparse.Namespace, work: Pa
     return result
 
 
+def measure_two_workers(model: Path, args: argparse.Namespace, work: Path) -> Dict[str, Any]:
+    """The embedded advisor with two Sanic workers and the SQLite lock file (README, deployment):
+    the same load as `measure_assistant`'s, and the memory of every process of the server."""
+    from bench.ab import process_tree, pss_mb, rss_mb as process_rss_mb
+
+    print("measuring advisor with two Sanic workers (embedded, SQLite lock file)...", flush=True)
+    directory = work / "advisor-two-workers"
+    directory.mkdir(parents=True, exist_ok=True)
+    assistant = start_assistant(directory, {"SANIC_WORKERS": "2", "LOCK_STORE_URL": f"sqlite:///{directory / 'locks.db'}"},
+                                model=model)
+    try:
+        asyncio.run(throughput(assistant.url, 10, 5))  # both workers load their lazy parts
+        result: Dict[str, Any] = {"load": asyncio.run(throughput(assistant.url, args.concurrency, args.load_seconds))}
+        processes = process_tree(assistant.server_pid)
+        result["memory_mb_each"] = [round(process_rss_mb(pid)) for pid in processes]
+        result["memory_mb"] = sum(process_rss_mb(pid) for pid in processes)
+        result["memory_pss_mb"] = sum(pss_mb(pid) for pid in processes)
+    finally:
+        stop_assistant(assistant)
+    return result
+
+
 def classifier_accuracy() -> Dict[str, Any]:
     from knowledge.classifier import GoalClassifier
     from knowledge.loader import read_content
@@ -278,6 +300,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--skip-accuracy", action="store_true", help="performance figures only")
     parser.add_argument("--skip-train", action="store_true", help="do not time a cold training of the advisor")
     parser.add_argument("--skip-deployments", action="store_true", help="do not run bench/load.py's deployments")
+    parser.add_argument("--skip-workers", action="store_true",
+                        help="do not measure the embedded advisor with two Sanic workers")
     parser.add_argument("--conversation-turns", type=int, default=400,
                         help="turns of bench/conversation_length.py's long conversation (0: skip it)")
     parser.add_argument("--report-events", type=int, default=100_000,
@@ -297,6 +321,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         results["assistants"]["advisor"] = measure_assistant("advisor", MODEL, args, work)
         results["assistants"]["advisor"]["train_seconds"] = advisor_train
         results["assistants"]["advisor"]["train_cpu_seconds"] = advisor_train_cpu
+        if not args.skip_workers:
+            results["assistants"]["advisor-two-workers"] = measure_two_workers(MODEL, args, work)
         if not args.skip_cli:
             from bench.targets import cli_timings
             print("timing the advisor CLI...", flush=True)
