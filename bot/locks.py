@@ -50,6 +50,8 @@ from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from knowledge.db import sqlite_embedded_pragmas
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_POLL_SECONDS = 0.01
@@ -146,6 +148,15 @@ local tickets, dropped = load(KEYS[1], at)
 if dropped then store(KEYS[1], ARGV[1], tickets, at) end
 return #tickets
 """
+
+
+def connect_shared_file(path: Text, busy_timeout: float) -> sqlite3.Connection:
+    """An autocommit connection (each statement its own transaction) to an SQLite file that the
+    Rasa processes of this host share, with the embedded stores' settings (WAL,
+    `synchronous=NORMAL`: knowledge.db.sqlite_embedded_pragmas). Used from the event loop's thread."""
+    connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    sqlite_embedded_pragmas(connection)
+    return connection
 
 
 class _PolledTicketLock:
@@ -310,11 +321,8 @@ class SQLiteLockStore(_PolledTicketLock, LockStore):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.poll_seconds = poll_seconds
-        # autocommit (each statement its own transaction); one connection per process, used
-        # from the event loop's thread (Rasa calls the lock store there).
-        self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        # one connection per process, used from the event loop's thread (Rasa calls the lock store there)
+        self._db = connect_shared_file(path, busy_timeout)
         for statement in self._SCHEMA:
             self._db.execute(statement)
 

@@ -138,11 +138,9 @@ class SQLiteRateLimiter:
         """This process's connection. Rasa builds the channels before Sanic forks its workers, and
         an SQLite connection must never cross a fork: each worker opens its own on first use."""
         if self._db is None or self._pid != os.getpid():
-            # autocommit; used from the event loop's thread; WAL like the lock store on this file.
-            self._db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
-                                       check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            from bot.locks import connect_shared_file
+
+            self._db = connect_shared_file(self.path, self.busy_timeout)
             self._db.execute(self._SCHEMA)
             self._pid = os.getpid()
         return self._db
