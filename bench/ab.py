@@ -50,16 +50,6 @@ def process_tree(pid: int) -> List[int]:
     return [pid, *map(int, found)]
 
 
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except FileNotFoundError:
-        pass
-    return 0.0
-
-
 def pss_mb(pid: int) -> float:
     """Proportional set size: the process's private memory plus its share of pages it shares
     (a forked worker shares its parent's pages until either writes them)."""
@@ -115,16 +105,7 @@ def main(argv: List[str] | None = None) -> int:
 
     async def throughput(url: str) -> Dict[str, float]:
         """`bench.run.throughput` on conversations of this round only."""
-        tag, original = next(tags), bench_run.say
-
-        async def say(session, url, sender, text):  # type: ignore[no-untyped-def]
-            return await original(session, url, f"ab{tag}-{sender}", text)
-
-        bench_run.say = say
-        try:
-            return await bench_run.throughput(url, args.users, args.seconds)
-        finally:
-            bench_run.say = original
+        return await bench_run.throughput(url, args.users, args.seconds, sender_prefix=f"ab{next(tags)}-bench-load")
 
     async def sequential(url: str) -> Dict[str, float]:
         started = time.perf_counter()
@@ -137,12 +118,10 @@ def main(argv: List[str] | None = None) -> int:
     try:
         for index, tree in enumerate(args.trees):
             tree_path = Path(tree).resolve()
-            servers.PROJECT_DIR = tree_path  # the processes run in their tree, with its code first
             extra = {name: value.replace("{work}", str(work / f"tree{index}")) for name, value in side_env[index].items()}
-            assistants.append(servers.start_assistant(
+            assistants.append(servers.start_assistant(  # the processes run in their tree, with its code first
                 work / f"tree{index}", {"PYTHONPATH": str(tree_path), **extra},
-                model=tree_path / "models" / "advisor.tar.gz", wait=False))
-        servers.PROJECT_DIR = Path(__file__).resolve().parent.parent
+                model=tree_path / "models" / "advisor.tar.gz", wait=False, project_dir=tree_path))
         for assistant in assistants:
             servers._wait(f"http://127.0.0.1:{servers.action_server_port(assistant)}/health", assistant.processes[0], 300)
             servers.wait_until_ready(assistant)
@@ -173,7 +152,7 @@ def main(argv: List[str] | None = None) -> int:
                 for spy in spies:
                     spy.wait()
                 messages = max(result["messages"], 1)
-                rasa_rss = [rss_mb(pid) for pid in process_tree(pids["rasa"])]
+                rasa_rss = [bench_run.rss_mb(pid) for pid in process_tree(pids["rasa"])]
                 rasa_pss = [pss_mb(pid) for pid in process_tree(pids["rasa"])]
                 row = {
                     "tree": index, "round": round_, "msg_s": round(result["messages_per_s"], 1),
@@ -186,7 +165,7 @@ def main(argv: List[str] | None = None) -> int:
                                                for pid in rasa_after],
                     "rasa_rss_mb": [round(mb) for mb in rasa_rss], "rasa_rss_sum_mb": round(sum(rasa_rss)),
                     "rasa_pss_sum_mb": round(sum(rasa_pss)),
-                    "actions_rss_mb": round(rss_mb(pids["actions"])),
+                    "actions_rss_mb": round(bench_run.rss_mb(pids["actions"])),
                 }
                 rows[index].append(row)
                 print(json.dumps(row), flush=True)

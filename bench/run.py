@@ -140,7 +140,7 @@ async def sequential_latency(url: str, count: int) -> Dict[str, float]:
     return {"median_ms": median(timings), "p95_ms": percentile(timings, 95), "count": count}
 
 
-async def throughput(url: str, conversations: int, seconds: float) -> Dict[str, float]:
+async def throughput(url: str, conversations: int, seconds: float, sender_prefix: str = "bench-load") -> Dict[str, float]:
     texts = bench_texts()
     deadline = time.perf_counter() + seconds
     timings: List[float] = []
@@ -152,7 +152,7 @@ async def throughput(url: str, conversations: int, seconds: float) -> Dict[str, 
         async with aiohttp.ClientSession() as session:
             while time.perf_counter() < deadline and turn < 1000:
                 try:
-                    elapsed, _ = await say(session, url, f"bench-load-{n}-{turn // 10}", texts[(n * 7 + turn) % len(texts)])
+                    elapsed, _ = await say(session, url, f"{sender_prefix}-{n}-{turn // 10}", texts[(n * 7 + turn) % len(texts)])
                     timings.append(elapsed * 1000)
                 except Exception:
                     errors += 1
@@ -172,10 +172,14 @@ async def throughput(url: str, conversations: int, seconds: float) -> Dict[str, 
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """The resident memory of a process, 0 when it has ended (bench/ab.py reads Sanic's workers)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
 
 
 def measure_assistant(name: str, model: Path, args: argparse.Namespace, work: Path) -> Dict[str, Any]:
@@ -199,7 +203,7 @@ def measure_assistant(name: str, model: Path, args: argparse.Namespace, work: Pa
 def measure_two_workers(model: Path, args: argparse.Namespace, work: Path) -> Dict[str, Any]:
     """The embedded advisor with two Sanic workers and the SQLite lock file (README, deployment):
     the same load as `measure_assistant`'s, and the memory of every process of the server."""
-    from bench.ab import process_tree, pss_mb, rss_mb as process_rss_mb
+    from bench.ab import process_tree, pss_mb
 
     print("measuring advisor with two Sanic workers (embedded, SQLite lock file)...", flush=True)
     directory = work / "advisor-two-workers"
@@ -210,8 +214,8 @@ def measure_two_workers(model: Path, args: argparse.Namespace, work: Path) -> Di
         asyncio.run(throughput(assistant.url, 10, 5))  # both workers load their lazy parts
         result: Dict[str, Any] = {"load": asyncio.run(throughput(assistant.url, args.concurrency, args.load_seconds))}
         processes = process_tree(assistant.server_pid)
-        result["memory_mb_each"] = [round(process_rss_mb(pid)) for pid in processes]
-        result["memory_mb"] = sum(process_rss_mb(pid) for pid in processes)
+        result["memory_mb_each"] = [round(rss_mb(pid)) for pid in processes]
+        result["memory_mb"] = sum(rss_mb(pid) for pid in processes)
         result["memory_pss_mb"] = sum(pss_mb(pid) for pid in processes)
     finally:
         stop_assistant(assistant)

@@ -111,6 +111,8 @@ class Assistant:
     env: Dict[str, str]
     log_dir: Path
     processes: List[subprocess.Popen] = field(default_factory=list)
+    project_dir: Path = PROJECT_DIR
+    """The checkout whose code the processes run (bench/ab.py compares two)."""
 
     @property
     def server_pid(self) -> int:
@@ -165,8 +167,8 @@ def _port_of(url: str) -> int:
     return int(urlsplit(url).port)
 
 
-def _spawn_rasa_server(env: Dict[str, str], model: Path, port: int, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(_rasa_server_command(model, port), env=env, cwd=PROJECT_DIR,
+def _spawn_rasa_server(env: Dict[str, str], model: Path, port: int, log: Path, cwd: Path = PROJECT_DIR) -> subprocess.Popen:
+    return subprocess.Popen(_rasa_server_command(model, port), env=env, cwd=cwd,
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT)
 
 
@@ -179,9 +181,9 @@ def start_rasa_server(
     stops that server alone. With `wait=False`, call `wait_until_ready` before using it.
     """
     port = port or free_port()
-    server = _spawn_rasa_server(assistant.env, model, port, assistant.log_dir / f"{name}.log")
+    server = _spawn_rasa_server(assistant.env, model, port, assistant.log_dir / f"{name}.log", assistant.project_dir)
     other = Assistant(url=f"http://127.0.0.1:{port}", jwt_secret=assistant.jwt_secret, env=assistant.env,
-                      log_dir=assistant.log_dir, processes=[server])
+                      log_dir=assistant.log_dir, processes=[server], project_dir=assistant.project_dir)
     other.model = model  # type: ignore[attr-defined]
     if wait:
         wait_until_ready(other)
@@ -218,7 +220,8 @@ def start_deployment(
 
 
 def start_assistant(
-    tmp_dir: Path, extra_env: Optional[Dict[str, str]] = None, model: Path = MODEL, wait: bool = True
+    tmp_dir: Path, extra_env: Optional[Dict[str, str]] = None, model: Path = MODEL, wait: bool = True,
+    project_dir: Path = PROJECT_DIR,
 ) -> Assistant:
     """Migrate fresh databases, load the knowledge base, and start the action server and the Rasa
     server at the same time on free ports (with `wait`, until both answer)."""
@@ -240,11 +243,12 @@ def start_assistant(
         "LOCK_STORE_URL": "",
         **(extra_env or {}),
     }
-    prepare_databases(env)
-    assistant = Assistant(url=f"http://127.0.0.1:{rasa_port}", jwt_secret=secret, env=env, log_dir=tmp_dir)
+    prepare_databases(env, project_dir)
+    assistant = Assistant(url=f"http://127.0.0.1:{rasa_port}", jwt_secret=secret, env=env, log_dir=tmp_dir,
+                          project_dir=project_dir)
     assistant.model = model  # type: ignore[attr-defined]
-    assistant.processes.append(_spawn_action_server(env, actions_port, tmp_dir / "actions.log"))
-    assistant.processes.append(_spawn_rasa_server(env, model, rasa_port, tmp_dir / "rasa.log"))
+    assistant.processes.append(_spawn_action_server(env, actions_port, tmp_dir / "actions.log", project_dir))
+    assistant.processes.append(_spawn_rasa_server(env, model, rasa_port, tmp_dir / "rasa.log", project_dir))
     if wait:
         try:
             _wait(f"http://127.0.0.1:{actions_port}/health", assistant.processes[0], 120)
@@ -278,11 +282,11 @@ def tracker_store_for(env: Dict[str, str]):
         return AdvisorTrackerStore(domain=Domain.load(str(PROJECT_DIR / "bot" / "domain")))
 
 
-def prepare_databases(env: Dict[str, str]) -> None:
+def prepare_databases(env: Dict[str, str], project_dir: Path = PROJECT_DIR) -> None:
     """Migrate both databases of `env` and load the knowledge base, as `make run` does."""
     for command in (["db", "upgrade"], ["kb", "load"]):
         subprocess.run([str(Path(sys.executable).parent / "advisor"), *command], env=env, check=True,
-                       cwd=PROJECT_DIR, stdout=subprocess.DEVNULL)
+                       cwd=project_dir, stdout=subprocess.DEVNULL)
 
 
 def stop_deployment(servers: List[Assistant]) -> None:
@@ -294,10 +298,10 @@ def action_server_port(assistant: Assistant) -> int:
     return _port_of(assistant.env["ACTION_ENDPOINT_URL"])
 
 
-def _spawn_action_server(env: Dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def _spawn_action_server(env: Dict[str, str], port: int, log: Path, cwd: Path = PROJECT_DIR) -> subprocess.Popen:
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-        env=env, cwd=PROJECT_DIR, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+        env=env, cwd=cwd, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
     )
 
 
@@ -320,7 +324,8 @@ def restart_action_server(assistant: Assistant) -> None:
     """Start the action server again on its port, and wait until it answers."""
     port = action_server_port(assistant)
     _end(assistant.processes[0])
-    assistant.processes[0] = _spawn_action_server(assistant.env, port, assistant.log_dir / "actions.log")
+    assistant.processes[0] = _spawn_action_server(assistant.env, port, assistant.log_dir / "actions.log",
+                                                  assistant.project_dir)
     _wait(f"http://127.0.0.1:{port}/health", assistant.processes[0], 120)
 
 
@@ -334,5 +339,6 @@ def restart_rasa_server(assistant: Assistant, timeout: float = 300) -> None:
     port = _port_of(assistant.url)
     _end(assistant.processes[-1])
     model = getattr(assistant, "model", MODEL)
-    assistant.processes[-1] = _spawn_rasa_server(assistant.env, model, port, assistant.log_dir / f"rasa-{port}.log")
+    assistant.processes[-1] = _spawn_rasa_server(assistant.env, model, port, assistant.log_dir / f"rasa-{port}.log",
+                                                 assistant.project_dir)
     _wait(f"{assistant.url}/", assistant.processes[-1], timeout)
