@@ -12,20 +12,30 @@ coefficients, intercepts and class labels: they are written with `numpy.savez` a
 `allow_pickle=False`, so loading a model file still executes nothing from it. The estimator's
 hyper-parameters come from the component config, as in Rasa. tests/unit/test_intent_classifier.py
 checks identical probabilities against Rasa's own save/load, and pins the Rasa source it mirrors.
+
+It also builds the classifier's input matrix directly from each message's sentence features
+(`_create_X`). Rasa's version asks the message for its combined sparse and dense features, which
+deep-copies and stacks the sequence features too (only to drop them) and converts every row
+through several scipy formats: on one message that took longer than the prediction itself. The
+matrix is the same, value for value (tests/unit/test_intent_classifier.py compares it with
+Rasa's on the project's featurized training data).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Text
 
 import numpy as np
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.message import Message
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +47,31 @@ FORMAT_VERSION = 1
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class ArrayLogisticRegressionClassifier(LogisticRegressionClassifier):
     """`LogisticRegressionClassifier` persisted as NumPy arrays (no skops import)."""
+
+    def _create_X(self, messages: List[Message]) -> scipy.sparse.csr_matrix:  # noqa: N802 (Rasa's name)
+        """One row per message: its text's sentence features, the sparse ones and then the dense
+        ones, each in the order the featurizers added them (as Rasa's `_create_X` stacks them)."""
+        data: List[np.ndarray] = []
+        columns: List[np.ndarray] = []
+        row_ends = [0]
+        widths = set()
+        for message in messages:
+            sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+            width, count = 0, 0
+            for features in [f for f in sentence if f.is_sparse()] + [f for f in sentence if f.is_dense()]:
+                block = scipy.sparse.coo_matrix(features.features)
+                data.append(block.data)
+                columns.append(block.col + width)
+                width += block.shape[1]
+                count += block.nnz
+            row_ends.append(row_ends[-1] + count)
+            widths.add(width)
+        if len(widths) > 1:
+            raise ValueError(f"messages with sentence features of different widths: {sorted(widths)}")
+        width = widths.pop() if widths else 0
+        values = np.concatenate(data).astype(np.float64) if data else np.zeros(0)
+        indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
+        return scipy.sparse.csr_matrix((values, indices, np.asarray(row_ends)), shape=(len(messages), width))
 
     def persist(self) -> None:
         clf = self.clf
