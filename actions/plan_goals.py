@@ -40,22 +40,26 @@ def _list_reply(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
         get_service().plan_names(lang))))
 
 
-def _unknown_goal(goals: ps.GoalList, business: Optional[str], lang: str, given: Optional[int]) -> None:
-    if given is not None:
-        goals.replies.response("utter_no_such_goal", number=given, count=len(goals.goals))
-    else:
-        goals.replies.response("utter_which_goal")
-    _list_reply(goals, business, lang)
+def _pointed_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> Tuple[Optional[int], Optional[str]]:
+    """(goal number, replacement text) of the goal the text points at. Without one the number is
+    None, and the replies say there are no goals yet, or ask which goal and list the goals."""
+    if not goals.goals:
+        goals.replies.response("utter_no_goals_yet")
+        return None, None
+    number, replacement, given = _which_goal(text, goals, lang)
+    if number is None:
+        if given is not None:
+            goals.replies.response("utter_no_such_goal", number=given, count=len(goals.goals))
+        else:
+            goals.replies.response("utter_which_goal")
+        _list_reply(goals, business, lang)
+    return number, replacement
 
 
 def remove_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
     """Remove the goal the text points at; returns whether one was removed."""
-    if not goals.goals:
-        goals.replies.response("utter_no_goals_yet")
-        return False
-    number, _, given = _which_goal(text, goals, lang)
+    number, _ = _pointed_goal(goals, text, lang, business)
     if number is None:
-        _unknown_goal(goals, business, lang, given)
         return False
     removed = goals.remove(number)
     goals.replies.response("utter_goal_removed", number=number, goal=removed["text"])
@@ -67,12 +71,8 @@ def remove_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str
 def replace_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> bool:
     """Replace the goal the text points at with the text after "na" / "with" ...; without a new
     text, the form's next question (action_ask_goal) asks for it. Returns whether the list changed."""
-    if not goals.goals:
-        goals.replies.response("utter_no_goals_yet")
-        return False
-    number, replacement, given = _which_goal(text, goals, lang)
+    number, replacement = _pointed_goal(goals, text, lang, business)
     if number is None:
-        _unknown_goal(goals, business, lang, given)
         return False
     goals.replace = {"number": number, "text": goals.goals[number - 1]["text"]}
     replacement = clean(replacement)

@@ -6,15 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from bot.settings import PROJECT_DIR, get_settings, safe_url
 
-
-def _since(value: str):
-    from analytics.store import parse_since
-
-    return parse_since(value)
-
+if TYPE_CHECKING:
+    from knowledge.loader import ContentError
 
 # spaCy's thinc imports TensorFlow and JAX when they are installed (Rasa installs them): 7 of the
 # report's 10 seconds on a busy machine. The report needs spaCy's tokenizer and lookup tables
@@ -27,28 +24,50 @@ def _without_ml_frameworks() -> None:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
-def report(args: argparse.Namespace) -> int:
-    _without_ml_frameworks()
-    from analytics.report import build_report, public, transcripts
-    from analytics.store import StoreError
+def _from_store(
+    args: argparse.Namespace, text_of: Callable[[str, Optional[float], Dict[str, Any]], str]
+) -> Tuple[int, Optional[Dict[str, Any]], str]:
+    """(exit code, figures, text): the report's figures since `--since` from the tracker store, and
+    `text_of(url, since, figures)`. A bad `--since` (2) or a failing store (1) is printed, with no
+    figures and no text."""
+    from analytics.report import build_report
+    from analytics.store import StoreError, parse_since
 
     url = get_settings().tracker_store_url
     try:
-        since = _since(args.since)
+        since = parse_since(args.since)
     except ValueError as error:
         print(error, file=sys.stderr)
-        return 2
+        return 2, None, ""
     try:
         figures = build_report(url, since)
-        if args.format == "json":
-            text = json.dumps(public(figures), ensure_ascii=False, indent=2) + "\n"
-        else:
-            from analytics.html import render
-
-            text = render(figures, transcripts(url, figures, since))
+        return 0, figures, text_of(url, since, figures)
     except StoreError as error:
         print(f"{safe_url(url)}: {error}", file=sys.stderr)
-        return 1
+        return 1, None, ""
+
+
+def _invalid_content(error: ContentError) -> int:
+    """Print the content's problems; the exit code."""
+    print("\n".join(error.problems) + "\nthe knowledge base content is not valid: run `advisor kb validate`",
+          file=sys.stderr)
+    return 1
+
+
+def report(args: argparse.Namespace) -> int:
+    _without_ml_frameworks()
+    from analytics.report import public, transcripts
+
+    def text_of(url: str, since: Optional[float], figures: Dict[str, Any]) -> str:
+        if args.format == "json":
+            return json.dumps(public(figures), ensure_ascii=False, indent=2) + "\n"
+        from analytics.html import render
+
+        return render(figures, transcripts(url, figures, since))
+
+    code, figures, text = _from_store(args, text_of)
+    if code:
+        return code
     if args.out:
         try:
             Path(args.out).write_text(text, encoding="utf-8")
@@ -64,28 +83,16 @@ def report(args: argparse.Namespace) -> int:
 
 def review_export(args: argparse.Namespace) -> int:
     _without_ml_frameworks()
-    from analytics.report import build_report
     from analytics.review import worklist_yaml
-    from analytics.store import StoreError
-
     from knowledge.loader import ContentError
 
-    url = get_settings().tracker_store_url
     try:
-        since = _since(args.since)
-    except ValueError as error:
-        print(error, file=sys.stderr)
-        return 2
-    try:
-        figures = build_report(url, since)
-        text = worklist_yaml(figures["unanswered"], since=args.since)
-    except StoreError as error:
-        print(f"{safe_url(url)}: {error}", file=sys.stderr)
-        return 1
+        code, _, text = _from_store(
+            args, lambda url, since, figures: worklist_yaml(figures["unanswered"], since=args.since))
     except ContentError as error:
-        print("\n".join(error.problems) + "\nthe knowledge base content is not valid: run `advisor kb validate`",
-              file=sys.stderr)
-        return 1
+        return _invalid_content(error)
+    if code:
+        return code
     sys.stdout.write(text)
     return 0
 
@@ -97,9 +104,7 @@ def review_apply(args: argparse.Namespace) -> int:
     try:
         summary = apply_review(Path(args.file), nlu_dir=Path(args.nlu_dir), dry_run=args.dry_run)
     except ContentError as error:
-        print("\n".join(error.problems) + "\nthe knowledge base content is not valid: run `advisor kb validate`",
-              file=sys.stderr)
-        return 1
+        return _invalid_content(error)
     except ReviewError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
