@@ -14,11 +14,11 @@ again for the next test.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
+from tests.deployment.support import new_sender, source_id, text_of
 from tests.support import kill_rasa_server, restart_action_server, restart_rasa_server, stop_action_server
 
 pytestmark = pytest.mark.servers
@@ -29,27 +29,11 @@ UNAVAILABLE = {
 }
 
 
-def source_id(messages: List[Dict[str, Any]]) -> Optional[str]:
-    for message in messages:
-        custom = message.get("custom") or {}
-        if "source" in custom:
-            return custom["source"]["id"] if custom["source"] else None
-    return None
-
-
-def text_of(messages: List[Dict[str, Any]]) -> str:
-    return "\n".join(message.get("text") or "" for message in messages)
-
-
 def assert_unavailable(status: int, messages: Any, language: str) -> None:
     assert status == 200, (status, messages)
     assert UNAVAILABLE[language] in text_of(messages), messages
     customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
     assert {"source": None, "fallback": True, "language": language} in customs, messages
-
-
-def new_sender(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.mark.postgres
