@@ -15,7 +15,7 @@ import asyncio
 import multiprocessing
 import uuid
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -27,6 +27,18 @@ from tests.security.support import SECRET, bearer, channels_for, serving, settin
 from tests.support import temporary_redis_prefix
 
 WEBHOOK = "/webhooks/intranet/webhook"
+
+
+async def send_in_turn(urls: Sequence[str], user: str, messages: int = 6) -> Tuple[List[int], int]:
+    """`messages` intranet messages of `user`, sent to `urls` in turn: their statuses, and the
+    Retry-After of the last reply."""
+    statuses = []
+    for n in range(messages):
+        status, _, headers = await request(
+            "POST", urls[n % len(urls)] + WEBHOOK, body={"message": "hello"}, headers=bearer(issue_token(SECRET, user))
+        )
+        statuses.append(status)
+    return statuses, int(headers["retry-after"])
 
 
 def test_settings_default_and_off() -> None:
@@ -79,13 +91,7 @@ async def test_redis_counts_are_shared_between_servers(agent: Any) -> None:
         shared = settings(ADVISOR_RATE_LIMIT="4", LOCK_STORE_URL=lock_url)
         first, second = channels_for(shared, rest=False), channels_for(shared, rest=False)
         async with serving(first, agent) as one, serving(second, agent) as two:
-            statuses = []
-            for n in range(6):
-                status, body, headers = await request(
-                    "POST", (one, two)[n % 2] + WEBHOOK, body={"message": "hello"}, headers=bearer(issue_token(SECRET, alice))
-                )
-                statuses.append(status)
-            retry_after = int(headers["retry-after"])
+            statuses, retry_after = await send_in_turn((one, two), alice)
         limiter = first[0].rate_limiter
         import redis
 
@@ -168,13 +174,8 @@ async def test_sqlite_counts_are_shared_between_two_channels(agent: Any, tmp_pat
     shared = settings(ADVISOR_RATE_LIMIT="4", LOCK_STORE_URL=f"sqlite:///{tmp_path}/locks.db", SANIC_WORKERS="2")
     first, second = channels_for(shared, rest=False), channels_for(shared, rest=False)
     async with serving(first, agent) as one, serving(second, agent) as two:
-        statuses = []
-        for n in range(6):
-            status, _, headers = await request(
-                "POST", (one, two)[n % 2] + WEBHOOK, body={"message": "hello"}, headers=bearer(issue_token(SECRET, alice))
-            )
-            statuses.append(status)
+        statuses, retry_after = await send_in_turn((one, two), alice)
     for channel in first + second:
         await channel.rate_limiter.close()
     assert statuses == [200, 200, 200, 200, 429, 429]  # each channel alone would have allowed 3 + 3
-    assert 1 <= int(headers["retry-after"]) <= 60
+    assert 1 <= retry_after <= 60
