@@ -54,6 +54,11 @@ def text_of(messages: List[Dict[str, Any]]) -> str:
     return "\n".join(message.get("text") or "" for message in messages)
 
 
+def verdicts_of(messages: List[Dict[str, Any]]) -> List[str]:
+    """The plans of the goal classifications among `messages`, in order."""
+    return [m["custom"]["classification"]["plan"] for m in messages if "classification" in (m.get("custom") or {})]
+
+
 def new_sender(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
 

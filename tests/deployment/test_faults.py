@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.deployment.support import new_sender, source_id, text_of
+from tests.deployment.support import new_sender, source_id, text_of, verdicts_of
 from tests.support import kill_rasa_server, restart_action_server, restart_rasa_server, stop_action_server
 
 pytestmark = pytest.mark.servers
@@ -75,8 +75,7 @@ def test_action_server_down_in_the_middle_of_a_plan_keeps_the_plan(company):
     finally:
         restart_action_server(a)
     reply = b.say(user, "zwiększyć sprzedaż o 15% w tym kwartale")
-    verdicts = [m["custom"]["classification"]["plan"] for m in reply if "classification" in (m.get("custom") or {})]
-    assert verdicts == ["sales"], reply
+    assert verdicts_of(reply) == ["sales"], reply
 
 
 @pytest.mark.postgres
@@ -124,14 +123,10 @@ def test_a_killed_rasa_server_restarts_where_the_conversation_was(company):
     kill_rasa_server(a)
     try:
         # the other server carries on meanwhile
-        reply = b.say(user, "zwiększyć sprzedaż o 15% w tym kwartale")
-        assert [m["custom"]["classification"]["plan"] for m in reply
-                if "classification" in (m.get("custom") or {})] == ["sales"]
+        assert verdicts_of(b.say(user, "zwiększyć sprzedaż o 15% w tym kwartale")) == ["sales"]
     finally:
         restart_rasa_server(a)
-    reply = a.say(user, "budowa rozpoznawalności marki w ciągu 3 lat")
-    assert [m["custom"]["classification"]["plan"] for m in reply
-            if "classification" in (m.get("custom") or {})] == ["marketing"]
+    assert verdicts_of(a.say(user, "budowa rozpoznawalności marki w ciągu 3 lat")) == ["marketing"]
     a.say(user, "to wszystko")
     a.say(user, "3 lata")
     [plan] = [m["custom"]["plan"] for m in a.say(user, "50 tys. zł") if "plan" in (m.get("custom") or {})]
@@ -146,7 +141,6 @@ def test_a_killed_rasa_server_restarts_where_the_conversation_was_on_the_embedde
     kill_rasa_server(assistant)
     restart_rasa_server(assistant)
     reply = assistant.say(user, "increase sales by 15% this quarter")
-    classified = [m["custom"]["classification"] for m in reply if "classification" in (m.get("custom") or {})]
-    assert [c["plan"] for c in classified] == ["sales"], reply
+    assert verdicts_of(reply) == ["sales"], reply
     # the language and the earlier answer's context survived too
     assert source_id(assistant.say(user, "what budget does the marketing plan need?")) == "budget/marketing"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.deployment.support import assert_a_burst_is_answered_once_in_order, new_sender, source_id, text_of
+from tests.deployment.support import assert_a_burst_is_answered_once_in_order, new_sender, source_id, text_of, verdicts_of
 
 pytestmark = [pytest.mark.servers, pytest.mark.postgres, pytest.mark.redis]
 
@@ -51,9 +51,7 @@ def test_a_plan_started_on_one_server_is_finished_on_the_other(company):
     verdicts = []
     for server, goal in ((a, "zwiększyć sprzedaż o 15% w tym kwartale"),
                          (b, "budowa rozpoznawalności marki w ciągu 3 lat")):
-        reply = server.say(user, goal)
-        verdicts += [m["custom"]["classification"]["plan"] for m in reply
-                     if "classification" in (m.get("custom") or {})]
+        verdicts += verdicts_of(server.say(user, goal))
     assert verdicts == ["sales", "marketing"]
     a.say(user, "to wszystko")
     b.say(user, "3 lata")
