@@ -16,6 +16,8 @@ from typing import Callable, List, Tuple
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockStore
 
+from tests.support import race_in_processes
+
 OpenStore = Callable[[str], LockStore]
 
 
@@ -54,18 +56,7 @@ def assert_one_holder_at_a_time(open_store: OpenStore, where: str, counter: Path
     unique, every update must survive, and no ticket may be left behind."""
     counter.write_text("0")
     open_store(where)  # the store exists (an SQLite file: its table) before the race
-    context = multiprocessing.get_context("spawn")
-    result = context.Queue()
-    start = context.Barrier(processes)
-    workers = [context.Process(target=_hammer, args=(open_store, where, str(counter), conversation, tasks, start, result))
-               for _ in range(processes)]
-    for worker in workers:
-        worker.start()
-    tickets = [ticket for _ in workers for ticket in result.get(timeout=120)]
-    for worker in workers:
-        worker.join(timeout=30)
-        assert worker.exitcode == 0
-
+    tickets = race_in_processes(_hammer, (open_store, where, str(counter), conversation, tasks), processes)
     assert len(tickets) == len(set(tickets)) == tasks * processes, "a ticket was issued twice"
     assert int(counter.read_text()) == tasks * processes, "two processes held the lock at once"
     assert open_store(where).get_lock(conversation) is None, "the lock outlived its last ticket"

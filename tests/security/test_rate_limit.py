@@ -12,7 +12,6 @@ processes at once. Several workers without a shared store are refused.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import uuid
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
@@ -24,7 +23,7 @@ from bot.settings import Settings
 from bot.tokens import issue_token
 from tests.channels.test_intranet import request
 from tests.security.support import SECRET, bearer, channels_for, serving, settings
-from tests.support import temporary_redis_prefix
+from tests.support import race_in_processes, temporary_redis_prefix
 
 WEBHOOK = "/webhooks/intranet/webhook"
 
@@ -138,16 +137,7 @@ HITS_ALLOWED = 25
 def test_sqlite_counts_are_shared_by_two_processes_at_once(tmp_path: Path) -> None:
     path = str(tmp_path / "locks.db")
     SQLiteRateLimiter(path, limit=HITS_ALLOWED)  # the table exists before the race
-    context = multiprocessing.get_context("spawn")
-    start, result = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=_count_from_another_process, args=(path, "burst", 40, start, result))
-               for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    results: List[Optional[int]] = [wait for _ in workers for wait in result.get(timeout=120)]
-    for worker in workers:
-        worker.join(timeout=30)
-        assert worker.exitcode == 0
+    results: List[Optional[int]] = race_in_processes(_count_from_another_process, (path, "burst", 40))
     assert len(results) == 80
     assert sum(wait is None for wait in results) == HITS_ALLOWED  # per process it would be 2 x 25
     assert all(1 <= wait <= 60 for wait in results if wait is not None)
