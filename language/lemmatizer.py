@@ -22,6 +22,11 @@ from language.tokenizer import RuleTokenizer
 
 # Text beyond this many characters is not analysed: it bounds the work one message can cause.
 MAX_ANALYSED_CHARS = 2000
+# The analyses of this many recent (text, language) pairs are kept, so a text analysed again soon
+# after costs a look-up: the NLU pipeline's tokenizer and term matcher read the same message one
+# after the other, and so do the goal classifier's term matcher and its reading of durations.
+# Few, and keyed on at most MAX_ANALYSED_CHARS characters, so the memory they take stays small.
+RECENT_ANALYSES = 8
 # At most this many words of one message get their diacritics restored (each costs up to
 # _MAX_VARIANTS dictionary look-ups); later unknown words keep their folded form.
 _MAX_RESTORED_WORDS = 40
@@ -61,7 +66,8 @@ class WordAnalysis:
 class Lemmatizer:
     """Tokenises and lemmatises Polish and English text. Create one per process."""
 
-    def __init__(self) -> None:
+    def __init__(self, recent_analyses: int = RECENT_ANALYSES) -> None:
+        """`recent_analyses`: how many recent texts' tokens are kept for reuse (0: none)."""
         # The tokenizers, Morfeusz and the English tables load on first use, each when a text of
         # its language needs it: importing this module (as the knowledge base's validation does)
         # must not cost their loading time, and `advisor classify` of a Polish goal never builds
@@ -69,6 +75,7 @@ class Lemmatizer:
         self._tokenizers: Dict[str, RuleTokenizer] = {}
         self.polish_word = functools.lru_cache(maxsize=100_000)(self._polish_word)
         self.english_word = functools.lru_cache(maxsize=100_000)(self._english_word)
+        self._recent = functools.lru_cache(maxsize=recent_analyses)(self._analyse)
 
     def _tokenizer(self, lang: str) -> RuleTokenizer:
         tokenizer = self._tokenizers.get(lang)
@@ -98,9 +105,14 @@ class Lemmatizer:
 
     def tokens(self, text: str, lang: str) -> List[Token]:
         """The word tokens of `text` (punctuation and spaces dropped) with their lemmas."""
+        # A new list each time (the caller may change it) of the same immutable tokens.
+        return list(self._recent(text[:MAX_ANALYSED_CHARS], lang))
+
+    def _analyse(self, text: str, lang: str) -> Tuple[Token, ...]:
+        """The tokens of `text`, already cut to MAX_ANALYSED_CHARS (only that part is analysed)."""
         result = []
         restorations = 0
-        for text_of_token, start in self._tokenizer(lang).words(text[:MAX_ANALYSED_CHARS]):
+        for text_of_token, start in self._tokenizer(lang).words(text):
             word = text_of_token.lower()
             if lang == "en":
                 analysis = self.english_word(word)
@@ -117,7 +129,7 @@ class Lemmatizer:
                     known=analysis.known,
                 )
             )
-        return result
+        return tuple(result)
 
     def lemmas(self, text: str, lang: str) -> List[str]:
         """The primary folded lemma of each word of `text`."""

@@ -7,9 +7,10 @@ ADVISOR_REQUIRE_SERVICES=1 (CI).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from contextlib import ExitStack, contextmanager
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -83,3 +84,19 @@ def temporary_redis_prefix() -> Iterator[str]:
     """A `LOCK_STORE_URL` on TEST_REDIS_URL with a key prefix of its own; its keys are removed after."""
     with _or_skip(servers.temporary_redis_prefix(redis_admin_url())) as url:
         yield url
+
+
+def race_in_processes(target: Callable[..., None], args: Tuple[Any, ...], processes: int = 2) -> List[Any]:
+    """Runs `target(*args, start, result)` in `processes` spawned processes: each waits on the
+    barrier `start`, so they race, and puts a list on the queue `result`. Returns the lists' items
+    joined, once every process has exited cleanly."""
+    context = multiprocessing.get_context("spawn")
+    start, result = context.Barrier(processes), context.Queue()
+    workers = [context.Process(target=target, args=(*args, start, result)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    items = [item for _ in workers for item in result.get(timeout=120)]
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    return items

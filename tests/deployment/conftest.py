@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Dict, Iterator, List
 
 import pytest
 
@@ -23,7 +23,6 @@ from tests.support import (
     stop_deployment,
     temporary_postgres_database,
     temporary_redis_prefix,
-    tracker_store_for,
 )
 
 
@@ -47,17 +46,6 @@ class Company:
     @property
     def env(self) -> Dict[str, str]:
         return self.servers[0].env
-
-    def tracker_events(self, sender: str) -> List[Any]:
-        """Every event of a conversation, read through the project's tracker store."""
-        import asyncio
-
-        store = tracker_store_for(self.env)
-        try:
-            tracker = asyncio.run(store.retrieve_full_tracker(sender))
-        finally:
-            store.engine.dispose()
-        return list(tracker.events) if tracker is not None else []
 
 
 @pytest.fixture(scope="session")

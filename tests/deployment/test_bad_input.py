@@ -12,7 +12,6 @@ are stricter (PostgreSQL refuses NUL characters and sender ids over 255 characte
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -29,7 +28,8 @@ import pytest
 
 from bot.channels.rest import conversation_id as rest_conversation_id
 from bot.tokens import issue_token
-from tests.support import PROJECT_DIR, Assistant, tracker_store_for
+from tests.deployment.support import source_id, tracker_events
+from tests.support import PROJECT_DIR, Assistant
 
 pytestmark = pytest.mark.servers
 
@@ -175,12 +175,7 @@ class Deployment:
         return self.assistant.env
 
     def events(self, conversation: str) -> List[Any]:
-        store = tracker_store_for(self.env)
-        try:
-            tracker = asyncio.run(store.retrieve_full_tracker(conversation))
-        finally:
-            store.engine.dispose()
-        return list(tracker.events) if tracker is not None else []
+        return tracker_events(self.env, conversation)
 
     def row_counts(self) -> Dict[str, int]:
         from sqlalchemy import create_engine, func, inspect, select, table
@@ -224,14 +219,6 @@ def send(assistant: Assistant, case: Case, token: Optional[str]) -> Tuple[int, A
         return status, json.loads(payload)
     except ValueError:
         return status, payload
-
-
-def source_id(messages: List[Dict[str, Any]]) -> Optional[str]:
-    for message in messages:
-        custom = message.get("custom") or {}
-        if "source" in custom:
-            return custom["source"]["id"] if custom["source"] else None
-    return None
 
 
 @pytest.mark.parametrize("name", list(HTTP_CASES))

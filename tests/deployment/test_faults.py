@@ -14,11 +14,11 @@ again for the next test.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
+from tests.deployment.support import new_sender, source_id, text_of, verdicts_of
 from tests.support import kill_rasa_server, restart_action_server, restart_rasa_server, stop_action_server
 
 pytestmark = pytest.mark.servers
@@ -29,27 +29,11 @@ UNAVAILABLE = {
 }
 
 
-def source_id(messages: List[Dict[str, Any]]) -> Optional[str]:
-    for message in messages:
-        custom = message.get("custom") or {}
-        if "source" in custom:
-            return custom["source"]["id"] if custom["source"] else None
-    return None
-
-
-def text_of(messages: List[Dict[str, Any]]) -> str:
-    return "\n".join(message.get("text") or "" for message in messages)
-
-
 def assert_unavailable(status: int, messages: Any, language: str) -> None:
     assert status == 200, (status, messages)
     assert UNAVAILABLE[language] in text_of(messages), messages
     customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
     assert {"source": None, "fallback": True, "language": language} in customs, messages
-
-
-def new_sender(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.mark.postgres
@@ -91,8 +75,7 @@ def test_action_server_down_in_the_middle_of_a_plan_keeps_the_plan(company):
     finally:
         restart_action_server(a)
     reply = b.say(user, "zwiększyć sprzedaż o 15% w tym kwartale")
-    verdicts = [m["custom"]["classification"]["plan"] for m in reply if "classification" in (m.get("custom") or {})]
-    assert verdicts == ["sales"], reply
+    assert verdicts_of(reply) == ["sales"], reply
 
 
 @pytest.mark.postgres
@@ -140,14 +123,10 @@ def test_a_killed_rasa_server_restarts_where_the_conversation_was(company):
     kill_rasa_server(a)
     try:
         # the other server carries on meanwhile
-        reply = b.say(user, "zwiększyć sprzedaż o 15% w tym kwartale")
-        assert [m["custom"]["classification"]["plan"] for m in reply
-                if "classification" in (m.get("custom") or {})] == ["sales"]
+        assert verdicts_of(b.say(user, "zwiększyć sprzedaż o 15% w tym kwartale")) == ["sales"]
     finally:
         restart_rasa_server(a)
-    reply = a.say(user, "budowa rozpoznawalności marki w ciągu 3 lat")
-    assert [m["custom"]["classification"]["plan"] for m in reply
-            if "classification" in (m.get("custom") or {})] == ["marketing"]
+    assert verdicts_of(a.say(user, "budowa rozpoznawalności marki w ciągu 3 lat")) == ["marketing"]
     a.say(user, "to wszystko")
     a.say(user, "3 lata")
     [plan] = [m["custom"]["plan"] for m in a.say(user, "50 tys. zł") if "plan" in (m.get("custom") or {})]
@@ -162,7 +141,6 @@ def test_a_killed_rasa_server_restarts_where_the_conversation_was_on_the_embedde
     kill_rasa_server(assistant)
     restart_rasa_server(assistant)
     reply = assistant.say(user, "increase sales by 15% this quarter")
-    classified = [m["custom"]["classification"] for m in reply if "classification" in (m.get("custom") or {})]
-    assert [c["plan"] for c in classified] == ["sales"], reply
+    assert verdicts_of(reply) == ["sales"], reply
     # the language and the earlier answer's context survived too
     assert source_id(assistant.say(user, "what budget does the marketing plan need?")) == "budget/marketing"

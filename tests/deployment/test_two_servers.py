@@ -8,57 +8,11 @@ the same moment must be handled one at a time, each answered, none lost or store
 
 from __future__ import annotations
 
-import threading
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional, Tuple
-
 import pytest
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
-from bot.channels.rest import conversation_id as rest_conversation_id
+from tests.deployment.support import assert_a_burst_is_answered_once_in_order, new_sender, source_id, text_of, verdicts_of
 
 pytestmark = [pytest.mark.servers, pytest.mark.postgres, pytest.mark.redis]
-
-# Self-contained questions (each names its aspect and plan) and the entry each must be answered from.
-QUESTIONS: List[Tuple[str, str]] = [
-    ("Co to jest plan sprzedaży?", "definition/sales"),
-    ("Czym właściwie jest plan marketingowy?", "definition/marketing"),
-    ("Jakie cele ma plan sprzedaży?", "goals/sales"),
-    ("Jakie cele stawia się w planie marketingowym?", "goals/marketing"),
-    ("Jaki zakres obejmuje plan marketingowy?", "scope/marketing"),
-    ("Jakie narzędzia wykorzystuje się w planie sprzedaży?", "tools/sales"),
-    ("Kto odpowiada za plan marketingowy?", "team/marketing"),
-    ("Kto realizuje plan sprzedaży?", "team/sales"),
-    ("Jaki budżet ma plan sprzedaży?", "budget/sales"),
-    ("Jaki budżet ma plan marketingowy?", "budget/marketing"),
-    ("What is a sales plan?", "definition/sales"),
-    ("What is a marketing plan?", "definition/marketing"),
-    ("What are the goals of a sales plan?", "goals/sales"),
-    ("What are the goals of a marketing plan?", "goals/marketing"),
-    ("What tools does a marketing plan use?", "tools/marketing"),
-    ("Who carries out the sales plan?", "team/sales"),
-    ("Who carries out the marketing plan?", "team/marketing"),
-    ("What budget does a sales plan need?", "budget/sales"),
-    ("What budget does a marketing plan need?", "budget/marketing"),
-    ("Does a marketing plan include sales?", "faq/marketing_plan_includes_sales"),
-]
-
-
-def source_id(messages: List[Dict[str, Any]]) -> Optional[str]:
-    for message in messages:
-        custom = message.get("custom") or {}
-        if "source" in custom:
-            return custom["source"]["id"] if custom["source"] else None
-    return None
-
-
-def text_of(messages: List[Dict[str, Any]]) -> str:
-    return "\n".join(message.get("text") or "" for message in messages)
-
-
-def new_sender(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 def test_a_conversation_alternating_between_servers_keeps_its_context(company):
@@ -84,50 +38,7 @@ def test_a_conversation_alternating_between_servers_keeps_its_context(company):
 
 
 def test_twenty_messages_at_once_through_both_servers_are_all_answered_once_in_order(company):
-    a, b = company.servers
-    sender = new_sender("burst")
-    start = threading.Barrier(len(QUESTIONS))
-
-    def send(index: int) -> Tuple[int, Any]:
-        text, _ = QUESTIONS[index]
-        server = (a, b)[index % 2]
-        start.wait(timeout=60)
-        return server.post("/webhooks/rest/webhook", {"sender": sender, "message": text})
-
-    with ThreadPoolExecutor(max_workers=len(QUESTIONS)) as pool:
-        replies = list(pool.map(send, range(len(QUESTIONS))))
-
-    for (text, expected), (status, messages) in zip(QUESTIONS, replies):
-        assert status == 200, (text, status, messages)
-        assert text_of(messages).strip(), (text, messages)
-        assert source_id(messages) == expected, (text, messages)
-
-    events = company.tracker_events(rest_conversation_id(sender))  # REST conversations are `rest:<sender>`
-    user_texts = [event.text for event in events if isinstance(event, UserUttered)]
-    assert sorted(user_texts) == sorted(text for text, _ in QUESTIONS), "a message was lost or stored twice"
-    assert_turns_do_not_interleave(events, dict(QUESTIONS))
-
-
-def assert_turns_do_not_interleave(events: List[Any], expected: Dict[str, str]) -> None:
-    """Each turn is complete before the next begins: user message, its answer, action_listen."""
-    timestamps = [event.timestamp for event in events]
-    assert timestamps == sorted(timestamps), "events are stored out of order"
-    turns: List[List[Any]] = []
-    for event in events:
-        if isinstance(event, UserUttered):
-            turns.append([event])
-        elif turns:
-            turns[-1].append(event)
-    assert turns
-    for turn in turns:
-        text = turn[0].text
-        actions = [event.action_name for event in turn if isinstance(event, ActionExecuted)]
-        assert actions and actions[-1] == "action_listen" and actions.count("action_listen") == 1, (text, actions)
-        answers = [event for event in turn if isinstance(event, BotUttered)]
-        assert answers, f"no answer stored for {text!r}"
-        sources = [((answer.data or {}).get("custom") or {}).get("source") for answer in answers]
-        sources = [source["id"] for source in sources if source]
-        assert sources == [expected[text]], (text, sources)
+    assert_a_burst_is_answered_once_in_order(company.servers)
 
 
 def test_a_plan_started_on_one_server_is_finished_on_the_other(company):
@@ -140,9 +51,7 @@ def test_a_plan_started_on_one_server_is_finished_on_the_other(company):
     verdicts = []
     for server, goal in ((a, "zwiększyć sprzedaż o 15% w tym kwartale"),
                          (b, "budowa rozpoznawalności marki w ciągu 3 lat")):
-        reply = server.say(user, goal)
-        verdicts += [m["custom"]["classification"]["plan"] for m in reply
-                     if "classification" in (m.get("custom") or {})]
+        verdicts += verdicts_of(server.say(user, goal))
     assert verdicts == ["sales", "marketing"]
     a.say(user, "to wszystko")
     b.say(user, "3 lata")

@@ -12,10 +12,9 @@ processes at once. Several workers without a shared store are refused.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import uuid
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -24,9 +23,21 @@ from bot.settings import Settings
 from bot.tokens import issue_token
 from tests.channels.test_intranet import request
 from tests.security.support import SECRET, bearer, channels_for, serving, settings
-from tests.support import temporary_redis_prefix
+from tests.support import race_in_processes, temporary_redis_prefix
 
 WEBHOOK = "/webhooks/intranet/webhook"
+
+
+async def send_in_turn(urls: Sequence[str], user: str, messages: int = 6) -> Tuple[List[int], int]:
+    """`messages` intranet messages of `user`, sent to `urls` in turn: their statuses, and the
+    Retry-After of the last reply."""
+    statuses = []
+    for n in range(messages):
+        status, _, headers = await request(
+            "POST", urls[n % len(urls)] + WEBHOOK, body={"message": "hello"}, headers=bearer(issue_token(SECRET, user))
+        )
+        statuses.append(status)
+    return statuses, int(headers["retry-after"])
 
 
 def test_settings_default_and_off() -> None:
@@ -79,13 +90,7 @@ async def test_redis_counts_are_shared_between_servers(agent: Any) -> None:
         shared = settings(ADVISOR_RATE_LIMIT="4", LOCK_STORE_URL=lock_url)
         first, second = channels_for(shared, rest=False), channels_for(shared, rest=False)
         async with serving(first, agent) as one, serving(second, agent) as two:
-            statuses = []
-            for n in range(6):
-                status, body, headers = await request(
-                    "POST", (one, two)[n % 2] + WEBHOOK, body={"message": "hello"}, headers=bearer(issue_token(SECRET, alice))
-                )
-                statuses.append(status)
-            retry_after = int(headers["retry-after"])
+            statuses, retry_after = await send_in_turn((one, two), alice)
         limiter = first[0].rate_limiter
         import redis
 
@@ -132,16 +137,7 @@ HITS_ALLOWED = 25
 def test_sqlite_counts_are_shared_by_two_processes_at_once(tmp_path: Path) -> None:
     path = str(tmp_path / "locks.db")
     SQLiteRateLimiter(path, limit=HITS_ALLOWED)  # the table exists before the race
-    context = multiprocessing.get_context("spawn")
-    start, result = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=_count_from_another_process, args=(path, "burst", 40, start, result))
-               for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    results: List[Optional[int]] = [wait for _ in workers for wait in result.get(timeout=120)]
-    for worker in workers:
-        worker.join(timeout=30)
-        assert worker.exitcode == 0
+    results: List[Optional[int]] = race_in_processes(_count_from_another_process, (path, "burst", 40))
     assert len(results) == 80
     assert sum(wait is None for wait in results) == HITS_ALLOWED  # per process it would be 2 x 25
     assert all(1 <= wait <= 60 for wait in results if wait is not None)
@@ -168,13 +164,8 @@ async def test_sqlite_counts_are_shared_between_two_channels(agent: Any, tmp_pat
     shared = settings(ADVISOR_RATE_LIMIT="4", LOCK_STORE_URL=f"sqlite:///{tmp_path}/locks.db", SANIC_WORKERS="2")
     first, second = channels_for(shared, rest=False), channels_for(shared, rest=False)
     async with serving(first, agent) as one, serving(second, agent) as two:
-        statuses = []
-        for n in range(6):
-            status, _, headers = await request(
-                "POST", (one, two)[n % 2] + WEBHOOK, body={"message": "hello"}, headers=bearer(issue_token(SECRET, alice))
-            )
-            statuses.append(status)
+        statuses, retry_after = await send_in_turn((one, two), alice)
     for channel in first + second:
         await channel.rate_limiter.close()
     assert statuses == [200, 200, 200, 200, 429, 429]  # each channel alone would have allowed 3 + 3
-    assert 1 <= int(headers["retry-after"]) <= 60
+    assert 1 <= retry_after <= 60

@@ -10,6 +10,8 @@ import asyncio
 import hashlib
 import inspect
 import json
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -86,6 +88,26 @@ def test_invalid_responses_fail_with_rasa_s_message(response):
     assert "Failed to validate Action server response" in ours.value.message
 
 
+@asynccontextmanager
+async def webhook_at(handler: Callable[[web.Request], Awaitable[web.Response]]) -> AsyncIterator[str]:
+    """A loopback aiohttp server answering POST /webhook with `handler`: the webhook's URL."""
+    app = web.Application()
+    app.router.add_post("/webhook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/webhook"
+    finally:
+        await runner.cleanup()
+
+
+async def close_sessions(endpoint: action_calls.PooledEndpointConfig) -> None:
+    for session in endpoint._sessions.values():
+        await session.close()
+
+
 def test_pooled_requests_reuse_one_connection_and_answer_like_rasa():
     peers = []
 
@@ -97,26 +119,14 @@ def test_pooled_requests_reuse_one_connection_and_answer_like_rasa():
         return web.json_response({"echo": body, "token": request.query.get("token")})
 
     async def scenario():
-        app = web.Application()
-        app.router.add_post("/webhook", webhook)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        try:
-            endpoint = action_calls.PooledEndpointConfig(
-                EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="secret"))
+        async with webhook_at(webhook) as url:
+            endpoint = action_calls.PooledEndpointConfig(EndpointConfig(url, token="secret"))
             answers = [await endpoint.request(json={"n": n}, method="post", timeout=30) for n in range(3)]
-            plain = await EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="secret").request(
-                json={"n": 0}, method="post", timeout=30)
+            plain = await EndpointConfig(url, token="secret").request(json={"n": 0}, method="post", timeout=30)
             with pytest.raises(ClientResponseError) as error:
                 await endpoint.request(json={"fail": True}, method="post")
-            for session in endpoint._sessions.values():
-                await session.close()
+            await close_sessions(endpoint)
             return answers, plain, error.value
-        finally:
-            await runner.cleanup()
 
     answers, plain, error = asyncio.run(scenario())
     assert answers[0] == plain == {"echo": {"n": 0}, "token": "secret"}
@@ -183,20 +193,10 @@ def test_pooled_session_sends_the_encoded_body():
         return web.json_response({"events": [], "responses": []})
 
     async def scenario(body):
-        app = web.Application()
-        app.router.add_post("/webhook", webhook)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        try:
-            endpoint = action_calls.PooledEndpointConfig(EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
+        async with webhook_at(webhook) as url:
+            endpoint = action_calls.PooledEndpointConfig(EndpointConfig(url))
             await endpoint.request(json=body, method="post", timeout=30)
-            for session in endpoint._sessions.values():
-                await session.close()
-        finally:
-            await runner.cleanup()
+            await close_sessions(endpoint)
 
     body, _ = _action_call_body()
     asyncio.run(scenario(body))

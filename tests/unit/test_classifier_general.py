@@ -7,28 +7,7 @@ import pytest
 
 from knowledge import classifier as classifier_module
 from knowledge.classifier import GoalClassifier
-from knowledge.loader import read_content
-from language.lemmatizer import get_lemmatizer
-from tests.conftest import CONTENT_DIR
-
-
-@pytest.fixture(scope="module")
-def lemmatizer():
-    return get_lemmatizer()
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return read_content(CONTENT_DIR).documents["classifier"]
-
-
-@pytest.fixture(scope="module")
-def classifier(rules, lemmatizer) -> GoalClassifier:
-    return GoalClassifier(rules, lemmatizer)
-
-
-def signals_of(result):
-    return [reason["signal"] for reason in result.reasons]
+from tests.classifier_support import classified, classifier, lemmatizer, rules, signals_of  # noqa: F401 - fixtures
 
 
 # ---- a term's words split by other words -----------------------------------------------------
@@ -42,15 +21,12 @@ def signals_of(result):
     ],
 )
 def test_a_term_split_by_one_word_still_counts(classifier, lang, goal, plan, signal):
-    result = classifier.classify(goal, lang)
-    assert result.plan == plan, (goal, result.reasons)
-    assert signal in signals_of(result)
+    classified(classifier, goal, lang, plan, signal)
 
 
 def test_the_gap_is_bounded(classifier):
     # "nowe umowy z klientami": two words between "nowy" and "klient" are too many.
-    result = classifier.classify("Podpisać nowe umowy z klientami", "pl")
-    assert result.plan == "sales"
+    result = classified(classifier, "Podpisać nowe umowy z klientami", "pl", "sales")
     assert "new_customers" not in signals_of(result)
     assert classifier_module.TERM_GAP == 1
 
@@ -73,8 +49,7 @@ def test_the_gap_is_what_joins_the_split_term(rules, lemmatizer, monkeypatch):
     ],
 )
 def test_hiring_as_the_means_does_not_outweigh_the_goal(classifier, lang, goal, plan, means):
-    result = classifier.classify(goal, lang)
-    assert result.plan == plan, (goal, result.reasons)
+    result = classified(classifier, goal, lang, plan)
     assert result.scores["outside"] == 0
     # The means is still shown, after the reasons behind the verdict.
     assert means in signals_of(result)[1:]
@@ -93,8 +68,7 @@ def test_hiring_as_the_means_does_not_outweigh_the_goal(classifier, lang, goal, 
     ],
 )
 def test_hiring_as_the_goal_stays_outside(classifier, lang, goal):
-    result = classifier.classify(goal, lang)
-    assert result.plan == "unclear", (goal, result.reasons)
+    result = classified(classifier, goal, lang, "unclear")
     assert result.scores["outside"] > 0
 
 
@@ -121,8 +95,7 @@ def test_means_phrases_are_validated(rules):
     ],
 )
 def test_a_channel_named_as_the_means_does_not_decide(classifier, lang, goal, plan, means):
-    result = classifier.classify(goal, lang)
-    assert result.plan == plan, (goal, result.reasons)
+    result = classified(classifier, goal, lang, plan)
     assert means in signals_of(result)[1:]
 
 
@@ -137,8 +110,7 @@ def test_a_channel_named_as_the_means_does_not_decide(classifier, lang, goal, pl
     ],
 )
 def test_without_a_measure_before_the_means_phrase_everything_counts(classifier, lang, goal, plan):
-    result = classifier.classify(goal, lang)
-    assert result.plan == plan, (goal, result.reasons)
+    classified(classifier, goal, lang, plan)
 
 
 # ---- the field's vocabulary (issue 10), in both languages ------------------------------------
@@ -165,8 +137,7 @@ def test_without_a_measure_before_the_means_phrase_everything_counts(classifier,
     ],
 )
 def test_the_fields_vocabulary(classifier, lang, goal, plan):
-    result = classifier.classify(goal, lang)
-    assert result.plan == plan, (goal, result.reasons)
+    classified(classifier, goal, lang, plan)
 
 
 @pytest.mark.parametrize(
@@ -182,8 +153,7 @@ def test_the_fields_vocabulary(classifier, lang, goal, plan):
     ],
 )
 def test_the_vocabulary_does_not_reach_outside_the_field(classifier, lang, goal):
-    result = classifier.classify(goal, lang)
-    assert result.plan == "unclear", (goal, result.reasons)
+    classified(classifier, goal, lang, "unclear")
 
 
 # ---- counts of calls, meetings, visits and demos: selling activity ---------------------------
@@ -202,9 +172,7 @@ def test_the_vocabulary_does_not_reach_outside_the_field(classifier, lang, goal)
     ],
 )
 def test_call_and_meeting_counts_are_sales_activity(classifier, lang, goal):
-    result = classifier.classify(goal, lang)
-    assert result.plan == "sales", (goal, result.reasons)
-    assert "sales_activity" in signals_of(result)
+    classified(classifier, goal, lang, "sales", "sales_activity")
 
 
 @pytest.mark.parametrize(
@@ -223,9 +191,7 @@ def test_internal_meetings_and_calls_to_action_are_not_selling(classifier, lang,
     [("pl", "Zwiększyć sprzedaż produktów marki X o 10%"), ("en", "Sell 20% more units of our own-brand products")],
 )
 def test_a_brand_named_next_to_a_sales_measure_is_not_both(classifier, lang, goal):
-    result = classifier.classify(goal, lang)
-    assert result.plan == "sales", (goal, result.reasons)
-    assert "brand_named" in signals_of(result)
+    classified(classifier, goal, lang, "sales", "brand_named")
 
 
 @pytest.mark.parametrize(
@@ -234,14 +200,12 @@ def test_a_brand_named_next_to_a_sales_measure_is_not_both(classifier, lang, goa
      ("en", "Grow revenue and strengthen the brand"), ("en", "More revenue and a stronger brand")],
 )
 def test_building_the_brand_next_to_a_sales_measure_is_both(classifier, lang, goal):
-    result = classifier.classify(goal, lang)
-    assert result.plan == "both", (goal, result.reasons)
-    assert "brand" in signals_of(result)
+    classified(classifier, goal, lang, "both", "brand")
 
 
 @pytest.mark.parametrize("lang,goal", [("pl", "Marka w 3 lata"), ("en", "Improve our branding")])
 def test_the_brand_alone_still_points_to_marketing(classifier, lang, goal):
-    assert classifier.classify(goal, lang).plan == "marketing"
+    classified(classifier, goal, lang, "marketing")
 
 
 # ---- Polish adverbs of adjective terms ---------------------------------------------------------
@@ -266,9 +230,7 @@ def test_polish_adverbs_are_derived_only_when_morfeusz_knows_them():
     ],
 )
 def test_an_adjective_term_also_matches_its_adverb(classifier, goal, plan, signal):
-    result = classifier.classify(goal, "pl")
-    assert result.plan == plan, (goal, result.reasons)
-    assert signal in signals_of(result)
+    classified(classifier, goal, "pl", plan, signal)
 
 
 @pytest.mark.parametrize("goal", ["Publikować 4 wpisy miesięcznie", "Rosnąć 10% rocznie"])
@@ -290,8 +252,7 @@ def test_horizon_adjectives_get_no_adverbs_as_those_are_rates(classifier, goal):
     ],
 )
 def test_the_horizon_only_supports(classifier, lang, goal, plan):
-    result = classifier.classify(goal, lang)
-    assert result.plan == plan, (goal, result.reasons)
+    classified(classifier, goal, lang, plan)
 
 
 def test_without_supports_only_the_horizon_counts_like_any_signal(rules, lemmatizer):
@@ -327,9 +288,7 @@ def test_supports_only_must_name_a_dimension(rules):
     ],
 )
 def test_more_field_vocabulary(classifier, lang, goal, plan, signal):
-    result = classifier.classify(goal, lang)
-    assert result.plan == plan, (goal, result.reasons)
-    assert signal in signals_of(result)
+    classified(classifier, goal, lang, plan, signal)
 
 
 # ---- Polish noun-first order and more vocabulary ---------------------------------------------
@@ -361,6 +320,4 @@ def test_polish_noun_first_order_is_derived_for_adjective_noun_terms():
     ],
 )
 def test_word_order_and_vocabulary(classifier, lang, goal, plan, signal):
-    result = classifier.classify(goal, lang)
-    assert result.plan == plan, (goal, result.reasons)
-    assert signal in signals_of(result)
+    classified(classifier, goal, lang, plan, signal)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components import morphology_tokenizer, term_entities
 from bot.components.morphology_tokenizer import MorphologyTokenizer
 from bot.components.term_entities import TermEntityExtractor
+from language import MESSAGE_LANGUAGE
+from language.lemmatizer import Lemmatizer
+from language.matcher import TermMatcher
+from tests.unit.test_lemmatizer_recent import MESSAGES, CountingLemmatizer
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +81,42 @@ def test_requested_language_wins_on_switch_requests(extractor):
 def test_channel_language_is_used_when_the_text_does_not_tell(extractor):
     assert ("language", "en") in entities(extractor, "12", metadata={"lang": "en"})
     assert not any(kind == "language" for kind, _ in entities(extractor, "12"))
+
+
+def _pipeline(tokenizer, extractor, text):
+    """The tokens (text, start, end, lemma), entities and language the two components give `text`."""
+    message = Message(data={TEXT: text})
+    tokenizer.process([message])
+    extractor.process([message])
+    tokens = [(t.text, t.start, t.end, t.lemma) for t in message.get(TOKENS_NAMES[TEXT])]
+    return tokens, message.get(ENTITIES), message.get(MESSAGE_LANGUAGE)
+
+
+def _reference_components(monkeypatch, lemmatizer):
+    """A tokenizer and a term extractor that use `lemmatizer` (from the same knowledge base)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(morphology_tokenizer, "get_lemmatizer", lambda: lemmatizer)
+        patch.setattr(term_entities, "get_lemmatizer", lambda: lemmatizer)
+        tokenizer = MorphologyTokenizer(MorphologyTokenizer.get_default_config())
+        return tokenizer, TermEntityExtractor(
+            TermEntityExtractor.get_default_config(), TermMatcher(term_entities._terms_from_knowledge_base(), lemmatizer)
+        )
+
+
+def test_pipeline_gives_what_a_fresh_analysis_gives_on_every_real_line(tokenizer, extractor, monkeypatch):
+    """The term extractor reuses the tokenizer's analysis of the message (the lemmatiser keeps
+    its last few): tokens, lemmas, entities and language equal those of analysing it anew, on
+    every line of the training data and of the real questions and goals."""
+    fresh_tokenizer, fresh_extractor = _reference_components(monkeypatch, Lemmatizer(recent_analyses=0))
+    differing = [text for text in MESSAGES
+                 if _pipeline(tokenizer, extractor, text) != _pipeline(fresh_tokenizer, fresh_extractor, text)]
+    assert not differing, f"{len(differing)} of {len(MESSAGES)} differ"
+
+
+def test_pipeline_analyses_a_message_once(loaded_kb, monkeypatch):
+    lemmatizer = CountingLemmatizer()
+    tokenizer, extractor = _reference_components(monkeypatch, lemmatizer)
+    lemmatizer.analysed.clear()  # the terms' phrases, analysed when the matcher was built
+    text = "Ile kosztuje plan sprzedaży?"
+    assert ("plan", "sales") in {(e["entity"], e["value"]) for e in _pipeline(tokenizer, extractor, text)[1]}
+    assert lemmatizer.analysed == [(text, "pl")]

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any, Dict, List
 
 import pytest
 
 from analytics.figures import ReportBuilder, _vote
 from analytics.grouping import Asked, group_key, group_questions
-from analytics.store import parse_since
+from analytics.store import StoredEvent, parse_since
 from language.lemmatizer import get_lemmatizer
 from bench.tracker_scripts import Script
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
+
+
+def words(text: str, lang: str) -> List[str]:
+    """A stand-in for the lemmatizer: lower-case words."""
+    return text.lower().split()
+
+
+def report_of(script: Script) -> Dict[str, Any]:
+    """The report's figures over `script`'s events, each stored as analytics.store reads it back."""
+    builder = ReportBuilder(words)
+    for event in script.events:
+        data = event.as_dict()
+        builder.add(StoredEvent(0, "s", event.type_name, data.get("timestamp") or 0.0, data.get("name"),
+                                {} if event.type_name == "action" else data))
+    return builder.result()
 
 
 def test_since() -> None:
@@ -53,45 +69,22 @@ def test_votes_from_the_intent_or_the_payload_text() -> None:
 
 
 def test_a_did_you_mean_turn_is_not_also_a_decline_and_a_draft_is_not_an_answer() -> None:
-    script = Script("s", 1_796_000_000.0, "pl").did_you_mean("plan").plan(["sales"], draft=True)
-    builder = ReportBuilder(lambda text, lang: text.lower().split())
-    for event in script.events:
-        from analytics.store import StoredEvent
-
-        data = event.as_dict()
-        builder.add(StoredEvent(0, "s", event.type_name, data.get("timestamp") or 0.0, data.get("name"),
-                                {} if event.type_name == "action" else data))
-    result = builder.result()
+    result = report_of(Script("s", 1_796_000_000.0, "pl").did_you_mean("plan").plan(["sales"], draft=True))
     assert (result["did_you_mean"], result["declined"], result["answered"]) == (1, 0, 0)
     assert result["plans"]["drafted"] == 1 and result["topics"] == []
 
 
 def test_a_request_for_a_person_is_no_failed_question() -> None:
-    from analytics.store import StoredEvent
-
-    script = Script("s", 1_796_000_000.0, "pl").handoff("chcę porozmawiać z człowiekiem").decline("jaka pogoda?")
-    builder = ReportBuilder(lambda text, lang: text.lower().split())
-    for event in script.events:
-        data = event.as_dict()
-        builder.add(StoredEvent(0, "s", event.type_name, data.get("timestamp") or 0.0, data.get("name"),
-                                {} if event.type_name == "action" else data))
-    result = builder.result()
+    result = report_of(Script("s", 1_796_000_000.0, "pl").handoff("chcę porozmawiać z człowiekiem").decline("jaka pogoda?"))
     assert (result["messages"], result["declined"], result["answered"], result["did_you_mean"]) == (2, 1, 0, 0)
     assert [group["text"] for group in result["unanswered"]] == ["jaka pogoda?"]
 
 
 def test_a_chosen_did_you_mean_topic_answers_the_question_asked() -> None:
-    from analytics.store import StoredEvent
-
     script = Script("s", 1_796_000_000.0, "pl").did_you_mean("budżet?", suggestions=("budget",))
     script.ask('/ask_budget{"aspect":"budget","plan":"both"}', "budget/both").vote("budget/both", "down", "za mało")
     script.did_you_mean("hmm").ask("kto realizuje plan sprzedaży?", "team/sales")  # typed, not a button
-    builder = ReportBuilder(lambda text, lang: text.lower().split())
-    for event in script.events:
-        data = event.as_dict()
-        builder.add(StoredEvent(0, "s", event.type_name, data.get("timestamp") or 0.0, data.get("name"),
-                                {} if event.type_name == "action" else data))
-    result = builder.result()
+    result = report_of(script)
     assert (result["did_you_mean"], result["answered"], result["did_you_mean_accepted"]) == (2, 2, 1)
     assert {g["text"]: g["accepted"] for g in result["unanswered"]} == {"budżet?": 1, "hmm": 0}
     assert result["feedback"]["by_answer"]["budget/both"]["questions"] == [{"text": "budżet?", "count": 1}]
@@ -103,7 +96,7 @@ def test_the_report_words_cover_what_it_draws() -> None:
     from analytics.html import labels
 
     words = labels()
-    plans = ReportBuilder(lambda text, lang: text.lower().split()).result()["plans"]
+    plans = ReportBuilder(words).result()["plans"]
     assert set(words["funnel"]) <= set(plans)
     assert set(words["outcomes"]) == {"answered", "did_you_mean", "declined", "other"}
     assert set(words["languages"]) == {"pl", "en"}

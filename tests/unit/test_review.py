@@ -55,6 +55,14 @@ def fill(worklist: str, answers: List[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def refused(review: Path, text: str, nlu_dir: Path) -> List[str]:
+    """The problems of the worklist `text`, written to `review`: applying it must raise ReviewError."""
+    review.write_text(text, encoding="utf-8")
+    with pytest.raises(ReviewError) as raised:
+        apply_review(review, nlu_dir=nlu_dir)
+    return raised.value.problems
+
+
 def test_round_trip_through_the_cli(tmp_path: Path, nlu_dir: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     save_scripts(url, scripted())
@@ -99,7 +107,9 @@ def test_round_trip_through_the_cli(tmp_path: Path, nlu_dir: Path) -> None:
 
 def test_unknown_labels_are_errors_with_file_and_line(tmp_path: Path, nlu_dir: Path) -> None:
     review = tmp_path / "review.yml"
-    review.write_text(
+    before = digest(nlu_dir)
+    problems = refused(
+        review,
         "version: 1\n"
         "items:\n"
         "  - language: pl\n"
@@ -121,12 +131,8 @@ def test_unknown_labels_are_errors_with_file_and_line(tmp_path: Path, nlu_dir: P
         "    questions:\n"
         "      - \"kto realizuje plan sprzedazy\"\n"
         "    answer: budget/sales\n",
-        encoding="utf-8",
+        nlu_dir,
     )
-    before = digest(nlu_dir)
-    with pytest.raises(ReviewError) as raised:
-        apply_review(review, nlu_dir=nlu_dir)
-    problems = raised.value.problems
     assert problems[0].startswith(f"{review}:10: unknown answer or intent 'budget/campaign'")
     assert problems[1].startswith(f"{review}:14: unknown answer or intent 'ask_nothing'")
     assert problems[2].startswith(f"{review}:15: language must be pl or en")
@@ -144,25 +150,21 @@ def test_malformed_yaml_changes_nothing(tmp_path: Path, nlu_dir: Path) -> None:
     assert done.returncode == 1
     assert f"{review}:5: not valid YAML" in done.stderr and "nothing was written" in done.stderr
     assert digest(nlu_dir) == before
-    review.write_text("- just\n- a list\n", encoding="utf-8")
-    with pytest.raises(ReviewError) as raised:
-        apply_review(review, nlu_dir=nlu_dir)
-    assert raised.value.problems[0].startswith(f"{review}:1: expected a mapping with an `items:` list")
+    assert refused(review, "- just\n- a list\n", nlu_dir)[0].startswith(f"{review}:1: expected a mapping with an `items:` list")
 
 
 def test_markup_and_contradictions_inside_one_worklist(tmp_path: Path, nlu_dir: Path) -> None:
     review = tmp_path / "review.yml"
-    review.write_text(
+    problems = refused(
+        review,
         "version: 1\nitems:\n"
         "  - language: en\n    questions:\n      - \"tell me about [sales](plan)\"\n      - \"how big is the ad spend\"\n"
         "    answer: budget/marketing\n"
         "  - language: en\n    questions:\n      - \"How big is the ad spend?\"\n    answer: decline\n",
-        encoding="utf-8",
+        nlu_dir,
     )
-    with pytest.raises(ReviewError) as raised:
-        apply_review(review, nlu_dir=nlu_dir)
-    assert [p.split(": ", 1)[0] for p in raised.value.problems] == [f"{review}:5", f"{review}:10"]
-    assert "entity markup" in raised.value.problems[0] and "also labelled ask_budget at line 6" in raised.value.problems[1]
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{review}:5", f"{review}:10"]
+    assert "entity markup" in problems[0] and "also labelled ask_budget at line 6" in problems[1]
 
 
 def test_worklist_lists_every_group_with_an_empty_answer() -> None:

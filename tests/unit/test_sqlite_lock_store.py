@@ -7,93 +7,33 @@ ticket must be unique, every update must survive, and no ticket may be left behi
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
 import time
 from pathlib import Path
-from typing import List
 
 import pytest
 
 from bot.locks import SQLiteLockStore
-
-
-def _hammer(path: str, counter: str, conversation: str, tasks: int,
-            start: "multiprocessing.synchronize.Barrier", result: "multiprocessing.Queue[List[int]]") -> None:
-    store = SQLiteLockStore(path)
-    tickets: List[int] = []
-
-    async def one() -> None:
-        async with store.lock(conversation, lock_lifetime=30):
-            value = int(Path(counter).read_text() or 0)  # read ...
-            await asyncio.sleep(0.002)                    # ... let the others run ...
-            Path(counter).write_text(str(value + 1))      # ... write back: lost if two hold the lock
-
-    async def main() -> None:
-        original = store.issue_ticket
-
-        def recording(conversation_id: str, lock_lifetime: float = 30) -> int:
-            ticket = original(conversation_id, lock_lifetime)
-            tickets.append(ticket)
-            return ticket
-
-        store.issue_ticket = recording  # type: ignore[method-assign]
-        start.wait(timeout=60)  # both processes queue at the same moment
-        await asyncio.gather(*(one() for _ in range(tasks)))
-
-    asyncio.run(main())
-    result.put(tickets)
+from tests.lock_contract import (
+    assert_an_expired_ticket_lets_the_next_message_through,
+    assert_one_holder_at_a_time,
+    release_in_order,
+    two_waiting_tickets,
+)
 
 
 def test_two_processes_never_hold_one_conversation_at_once(tmp_path: Path) -> None:
-    path, counter = str(tmp_path / "locks.db"), tmp_path / "counter"
-    counter.write_text("0")
-    SQLiteLockStore(path)  # the table exists before the race
-    tasks, processes = 25, 2
-    context = multiprocessing.get_context("spawn")
-    result = context.Queue()
-    start = context.Barrier(processes)
-    workers = [context.Process(target=_hammer, args=(path, str(counter), "race", tasks, start, result))
-               for _ in range(processes)]
-    for worker in workers:
-        worker.start()
-    tickets = [ticket for _ in workers for ticket in result.get(timeout=120)]
-    for worker in workers:
-        worker.join(timeout=30)
-        assert worker.exitcode == 0
-
-    assert len(tickets) == len(set(tickets)) == tasks * processes, "a ticket was issued twice"
-    assert int(counter.read_text()) == tasks * processes, "two processes held the lock at once"
-    assert SQLiteLockStore(path).get_lock("race") is None, "the lock outlived its last ticket"
+    assert_one_holder_at_a_time(SQLiteLockStore, str(tmp_path / "locks.db"), tmp_path / "counter", "race")
 
 
 def test_an_expired_ticket_lets_the_next_message_through(tmp_path: Path) -> None:
-    store = SQLiteLockStore(str(tmp_path / "locks.db"))
-    stuck = store.issue_ticket("expiring", lock_lifetime=0.3)  # a worker killed while holding it
-    assert store.serving("expiring", stuck) == (stuck, True)
-
-    async def next_message() -> float:
-        started = time.monotonic()
-        async with store.lock("expiring", lock_lifetime=5):
-            return time.monotonic() - started
-
-    waited = asyncio.run(next_message())
-    assert 0.2 < waited < 5
-    assert store.get_lock("expiring") is None  # the expired ticket went with the release
+    assert_an_expired_ticket_lets_the_next_message_through(SQLiteLockStore(str(tmp_path / "locks.db")), "expiring")
 
 
 def test_tickets_are_never_reused_and_read_as_rasas_ticket_lock(tmp_path: Path) -> None:
     store = SQLiteLockStore(str(tmp_path / "locks.db"))
-    first = store.issue_ticket("format", lock_lifetime=10)
-    second = store.issue_ticket("format", lock_lifetime=10)
-    lock = store.get_lock("format")  # Rasa's TicketLock
-    assert [ticket.number for ticket in lock.tickets] == [first, second]
-    assert lock.now_serving == first and lock.is_someone_waiting() and lock.is_locked(second)
+    first, second, lock = two_waiting_tickets(store, "format")
     assert 9 < lock.tickets[0].expires - time.time() <= 10
-    store.cleanup("format", first)
-    assert store.get_lock("format").now_serving == second
-    store.cleanup("format", second)
-    assert store.get_lock("format") is None
+    release_in_order(store, "format", first, second)
     assert store.issue_ticket("format") > second  # AUTOINCREMENT: a deleted number is not issued again
 
     lock = store.get_lock("format")  # Rasa's own read-modify-write path still works
