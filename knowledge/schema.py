@@ -265,7 +265,7 @@ def _targets(name: str, targets: Tuple[str, ...]) -> Type[Strict]:
 
 class TermsFile(Strict):
     aspects: _targets("AspectTerms", ASPECTS)
-    plans: _targets("PlanTerms", PLANS)
+    plans: _targets("PlanTerms", PLAN_VIEWS)  # `both`: words naming the two plans together
     references: _targets("ReferenceTerms", ("plan",))
     languages: _targets("LanguageTerms", LANGUAGES)
 

@@ -66,6 +66,9 @@ def test_symbol_only_message_still_has_a_token(tokenizer, text):
     ("How do I evaluate it?", {("aspect", "evaluation"), ("reference", "plan"), ("language", "en")}),
     ("Jak ocenić ten plan w praktyce?", {("aspect", "evaluation"), ("reference", "plan"), ("language", "pl")}),
     ("Który z nich wymaga większego budżetu?", {("aspect", "budget"), ("language", "pl")}),
+    # the two plans named together (terms.yml plans `both`), inflected
+    ("Jak ocenić skuteczność obu planów?", {("aspect", "evaluation"), ("plan", "both"), ("language", "pl")}),
+    ("Can I combine the two plans?", {("aspect", "combining"), ("plan", "both"), ("language", "en")}),
 ])
 def test_aspect_and_plan_entities_from_knowledge_base_terms(extractor, text, expected):
     assert entities(extractor, text) == expected
