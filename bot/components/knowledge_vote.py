@@ -35,7 +35,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.second_opinion import KNOWLEDGE_PREFIXES, doubt, message_lemmas, named_aspects
+from bot.components.second_opinion import KNOWLEDGE_PREFIXES, doubt, message_lemmas, names_its_aspect
 from bot.settings import get_settings
 from knowledge.repository import repository_for
 from language.lemmatizer import get_lemmatizer
@@ -200,7 +200,7 @@ class KnowledgeVote(GraphComponent):
             name = intent.get(INTENT_NAME_KEY) or ""
             if not name.startswith(KNOWLEDGE_PREFIXES):
                 continue
-            if self._config["trust_named_aspect"] and name[len("ask_"):] in named_aspects(message):
+            if self._config["trust_named_aspect"] and names_its_aspect(name, message):
                 continue
             trust_above = self._config["trust_above"]
             if trust_above is not None and (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= trust_above:

@@ -54,6 +54,12 @@ def named_aspects(message: Message) -> List[str]:
     return [e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == "aspect"]
 
 
+def names_its_aspect(intent_name: str, message: Message) -> bool:
+    """An `ask_<aspect>` intent whose aspect the term matcher found in the message (never an
+    `faq_<id>` intent, even when an FAQ id equals an aspect's)."""
+    return intent_name.startswith("ask_") and intent_name[len("ask_"):] in named_aspects(message)
+
+
 def _vectorizer(vocabulary: Optional[Dict[str, int]] = None, max_df: float = 1.0) -> TfidfVectorizer:
     return TfidfVectorizer(analyzer=_identity, sublinear_tf=True, vocabulary=vocabulary, max_df=max_df)
 
@@ -168,7 +174,7 @@ class SecondOpinionClassifier(GraphComponent):
             if not name.startswith(KNOWLEDGE_PREFIXES) or confidence >= self._config["trust_above"]:
                 continue
             named_above = self._config["trust_named_aspect_above"]
-            if named_above is not None and confidence >= named_above and name[len("ask_"):] in named_aspects(message):
+            if named_above is not None and confidence >= named_above and names_its_aspect(name, message):
                 continue
             lemmas = message_lemmas(message)
             if len(lemmas) < self._config["min_words"]:
@@ -181,8 +187,7 @@ class SecondOpinionClassifier(GraphComponent):
 
     def _follow_up_agrees(self, vote: Optional[str], name: str, message: Message) -> bool:
         """A `follow_up` vote on a message that names the `ask_<aspect>` intent's aspect."""
-        return (vote is not None and vote == self._config["follow_up_intent"] and name.startswith("ask_")
-                and name[len("ask_"):] in named_aspects(message))
+        return vote is not None and vote == self._config["follow_up_intent"] and names_its_aspect(name, message)
 
 
 def doubt(message: Message, confidence: float) -> None:

@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bench.real_corpus import Item
 from bench.real_questions import outcome, summarise
 from bot.components.morphology_tokenizer import MorphologyTokenizer
-from bot.components.second_opinion import SecondOpinionClassifier
+from bot.components.second_opinion import SecondOpinionClassifier, names_its_aspect
 
 EXAMPLES = {
     "ask_budget": ["jaki budżet ma plan marketingowy", "ile pieniędzy wydać na plan sprzedaży",
@@ -108,3 +108,10 @@ def test_real_question_outcomes_and_figures():
     assert figures["right_entry"] == 0.5 and figures["in_dym"] == 1
     assert figures["oos_handled"] == 0.5 and figures["oos_wrong"] == 1
     assert figures["dym_rate"] == 0.25
+
+
+def test_only_an_ask_intent_names_its_aspect():
+    message = Message(data={"text": "jaki budżet?", "entities": [{"entity": "aspect", "value": "budget"}]})
+    assert names_its_aspect("ask_budget", message)
+    assert not names_its_aspect("ask_team", message)
+    assert not names_its_aspect("faq_budget", message)  # an FAQ id equal to an aspect's is not its aspect
