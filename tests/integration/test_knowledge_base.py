@@ -93,7 +93,7 @@ def test_repository_reads_answers_facts_and_terms(db_url: str):
 
     terms = repository.terms()
     assert "budżet" in terms["aspect"]["budget"]["pl"]
-    assert set(terms["plan"]) == {"sales", "marketing"}
+    assert set(terms["plan"]) == {"sales", "marketing", "both"}  # both: the two plans named together
     titles = [topic.title for topic in repository.topics("en")]
     assert len(titles) == 11
 
