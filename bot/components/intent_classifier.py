@@ -17,7 +17,7 @@ It also builds the classifier's input matrix directly from each message's senten
 (`_create_X`). Rasa's version asks the message for its combined sparse and dense features, which
 deep-copies and stacks the sequence features too (only to drop them) and converts every row
 through several scipy formats: on one message that took longer than the prediction itself. The
-matrix is the same, value for value (tests/unit/test_intent_classifier.py compares it with
+matrix is the same, value for value (tests/unit/test_sentence_featurizer.py compares it with
 Rasa's on the project's featurized training data).
 """
 

@@ -82,7 +82,9 @@ def featurized(training_data, tmp_path_factory):
 
 
 def test_the_data_covers_both_languages(featurized):
-    assert len(featurized[CountVectorsFeaturizer]) > 2000
+    messages = featurized[CountVectorsFeaturizer]
+    assert len(messages) > 2000
+    assert {m.get("written_language") for m in messages} >= {"pl", "en"}
 
 
 def test_sentence_features_equal_rasas_and_no_sequence_features_are_made(featurized):
