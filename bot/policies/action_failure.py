@@ -38,7 +38,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.constants import UTTER_PREFIX
 
-from bot import action_calls
+from bot import action_calls, graph_runner
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
@@ -47,6 +47,9 @@ class ActionFailurePolicy(Policy):
         super().__init__(*args, **kwargs)
         # This policy watches the action calls; it also makes them cheaper (bot/action_calls.py).
         action_calls.install()
+        # Being in every prediction graph of this assistant, it also has the graph run without
+        # dask from the first parse on (bot/graph_runner.py): nodes are built before any run.
+        graph_runner.install()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
