@@ -358,7 +358,7 @@ def test_missing_language(content_copy):
     assert len(problems) == 1
     assert problems[0].entry == "market_share"
     assert "en" in problems[0].reason
-    terms_line = line_of(rules_file, "      pl: [udział w rynku, udział rynkowy, penetracja rynku, penetracja, udział w segmencie, udział w kategorii]") - 1  # the `terms:` key
+    terms_line = line_of(rules_file, "      pl: [udział w rynku, udział rynkowy, penetracja rynku,") - 1  # the `terms:` key
     assert problems[0].line == terms_line
 
 
