@@ -10,7 +10,11 @@ neighbours vote for another intent, the message is uncertain (a vote for `follow
 intent of short messages naming an aspect, agrees with `ask_<aspect>` when the term matcher
 names that aspect in the message: "compare the budgets of both plans"): the
 intent becomes `nlu_fallback`, exactly as Rasa's FallbackClassifier would set it, so the
-did-you-mean action offers the ranked topics instead of a confident wrong answer.
+did-you-mean action offers the ranked topics instead of a confident wrong answer. With
+`named_question_outvotes_out_of_scope`, an `out_of_scope` vote does not overrule an
+`ask_<aspect>` intent when the message names that aspect and a plan: the lexical neighbours of
+"co to jest plan sprzedażowy?" are definitions of other terms ("co to jest lead sprzedażowy?",
+declined), and the index leaves out "plan", a word of most training sentences.
 
 Place it after the FallbackClassifier. Its index is trained with the model and persisted with
 it (JSON and NumPy files, no pickles).
@@ -35,6 +39,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
 KNOWLEDGE_PREFIXES = ("ask_", "faq_")
 SECOND_OPINION_KEY = "second_opinion"
 
@@ -84,6 +89,10 @@ class SecondOpinionClassifier(GraphComponent):
             # the intent of follow-ups ("and the budget?"): its neighbours name an aspect, and a
             # vote for it agrees with `ask_<aspect>` when the message names that aspect
             "follow_up_intent": "follow_up",
+            # an `out_of_scope` vote does not overrule an `ask_<aspect>` intent whose aspect the
+            # message names together with a plan: the off-topic neighbours share only its
+            # generic words ("co to jest plan sprzedażowy?" against "co to jest lead sprzedażowy?")
+            "named_question_outvotes_out_of_scope": False,
         }
 
     def __init__(
@@ -181,9 +190,14 @@ class SecondOpinionClassifier(GraphComponent):
                 continue
             vote = self.neighbour_vote(lemmas)
             message.set(SECOND_OPINION_KEY, vote, add_to_output=True)
-            if vote != name and not self._follow_up_agrees(vote, name, message):
+            if vote != name and not self._follow_up_agrees(vote, name, message) and not self._names_question(vote, name, message):
                 doubt(message, confidence)
         return messages
+
+    def _names_question(self, vote: Optional[str], name: str, message: Message) -> bool:
+        """An `out_of_scope` vote on a message naming the intent's aspect and a plan (when configured)."""
+        return (self._config["named_question_outvotes_out_of_scope"] and vote == OUT_OF_SCOPE
+                and names_its_aspect(name, message) and any(e.get("entity") == "plan" for e in message.get(ENTITIES) or []))
 
     def _follow_up_agrees(self, vote: Optional[str], name: str, message: Message) -> bool:
         """A `follow_up` vote on a message that names the `ask_<aspect>` intent's aspect."""

@@ -92,6 +92,26 @@ def test_a_follow_up_vote_agrees_with_the_named_aspect_only(tokenizer, trained):
     assert unnamed.get(INTENT)["name"] == "nlu_fallback"
 
 
+def test_an_out_of_scope_vote_does_not_overrule_a_question_naming_its_aspect_and_a_plan(tokenizer, trained):
+    config, storage, resource, _ = trained
+    text = "jak napisać budżet biznesplanu krok po kroku"
+    assert SecondOpinionClassifier.load(config, storage, resource, None).neighbour_vote(
+        [t.lemma for t in tokenized(tokenizer, text).get(TOKENS_NAMES[TEXT])]) == "out_of_scope"
+
+    def asked(aspect, plan, enabled):
+        component = SecondOpinionClassifier.load({**config, "named_question_outvotes_out_of_scope": enabled},
+                                                 storage, resource, None)
+        message = tokenized(tokenizer, text, "ask_budget", 0.5)
+        message.set("entities", [{"entity": "aspect", "value": aspect}] + ([{"entity": "plan", "value": plan}] if plan else []))
+        component.process([message])
+        return message.get(INTENT)["name"]
+
+    assert asked("budget", "marketing", enabled=True) == "ask_budget"
+    assert asked("budget", None, enabled=True) == "nlu_fallback"        # no plan named
+    assert asked("team", "marketing", enabled=True) == "nlu_fallback"   # not the intent's aspect
+    assert asked("budget", "marketing", enabled=False) == "nlu_fallback"
+
+
 def test_real_question_outcomes_and_figures():
     buttons = [{"text": "Czy chodziło o któryś z tych tematów?", "buttons": [{"title": "Budżet", "payload": "/ask_budget"}]},
                {"custom": {"source": None, "fallback": True}}]
