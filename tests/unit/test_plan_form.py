@@ -230,6 +230,20 @@ async def test_answers_nlu_filed_elsewhere_are_taken(plan_kb, text, intent, conf
     assert slots == {requested: text}
 
 
+@pytest.mark.parametrize("text, intent, confidence, language", [
+    ("wyniki w najbliższych miesiącach", "ask_evaluation", 0.76, "pl"),  # the clarifying question's own button
+    ("jak rynek postrzega firmę przez lata", "ask_goals", 0.9, "pl"),
+    ("results in the coming months", "ask_evaluation", 0.8, "en"),
+])
+async def test_a_period_answers_the_clarifying_question_whatever_nlu_read(plan_kb, text, intent, confidence, language):
+    pending = {"goals_done": True, "pending_goal": "rozwój firmy"}
+    assert await read(text, intent, confidence, slots=pending, language=language) == {"goal": text}
+    # without a goal waiting for clarification the same reading is a question for the rules
+    assert await read(text, intent, confidence, slots={"goals_done": True}, language=language) == {}
+    # and a question with "?" stays one (no period: nothing that answers the clarification)
+    assert await read("jak mierzyć wyniki?", intent, confidence, slots=pending, language="pl") == {}
+
+
 async def test_thats_all_at_the_goal_question_ends_the_goals(plan_kb):
     assert await read("that's all", "goals_done", 0.86, language="en") == {"goals_done": True}
 
