@@ -156,8 +156,14 @@ def stop_assistant(assistant: Assistant) -> None:
 # --- several processes of one deployment: extra Rasa servers, stopping and restarting ----------
 # (used by tests/deployment and bench/load.py)
 
-def _rasa_server_command(model: Path, port: int) -> List[str]:
-    return [str(Path(sys.executable).parent / "rasa"), "run", "--model", str(model), "--endpoints", "bot/endpoints.yml",
+def _rasa_server_command(model: Path, port: int, project_dir: Path = PROJECT_DIR) -> List[str]:
+    """`rasa run` as the project starts it: through bot/rasa_main.py (without JAX), or plain `rasa` for
+    a checkout from before that module (bench/ab.py compares with older ones)."""
+    if (project_dir / "bot" / "rasa_main.py").exists():
+        launcher = [sys.executable, "-m", "bot.rasa_main"]
+    else:
+        launcher = [str(Path(sys.executable).parent / "rasa")]
+    return [*launcher, "run", "--model", str(model), "--endpoints", "bot/endpoints.yml",
             "--credentials", "bot/credentials.yml", "--port", str(port)]
 
 
@@ -168,7 +174,7 @@ def _port_of(url: str) -> int:
 
 
 def _spawn_rasa_server(env: Dict[str, str], model: Path, port: int, log: Path, cwd: Path = PROJECT_DIR) -> subprocess.Popen:
-    return subprocess.Popen(_rasa_server_command(model, port), env=env, cwd=cwd,
+    return subprocess.Popen(_rasa_server_command(model, port, cwd), env=env, cwd=cwd,
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT)
 
 

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import List
 
+from bot.rasa_main import command as rasa_server_command
 from bot.settings import PROJECT_DIR
 
 MODEL = PROJECT_DIR / "models" / "advisor.tar.gz"
@@ -62,9 +63,10 @@ def main(argv: List[str] | None = None) -> int:
             return 1
         common = ["--model", args.model, "--endpoints", "bot/endpoints.yml"]
         if args.shell:
-            return subprocess.call([rasa, "shell", *common, "--port", str(args.rasa_port)], env=env, cwd=PROJECT_DIR)
+            return subprocess.call(rasa_server_command("shell", *common, "--port", str(args.rasa_port)), env=env,
+                                   cwd=PROJECT_DIR)
         server = subprocess.Popen(
-            [rasa, "run", *common, "--credentials", "bot/credentials.yml", "--port", str(args.rasa_port)],
+            rasa_server_command("run", *common, "--credentials", "bot/credentials.yml", "--port", str(args.rasa_port)),
             env=env,
             cwd=PROJECT_DIR,
         )
