@@ -73,7 +73,10 @@ class Lemmatizer:
         # must not cost their loading time, and `advisor classify` of a Polish goal never builds
         # the English tokenizer.
         self._tokenizers: Dict[str, RuleTokenizer] = {}
-        self.polish_word = functools.lru_cache(maxsize=100_000)(self._polish_word)
+        # Cached by (word, restore) however `polish_word` is called: functools' cache keys
+        # `f(word)` and `f(word, True)` apart, which analysed a word twice (language detection
+        # asks without `restore`, the tokens with it) and kept both.
+        self._polish_words = functools.lru_cache(maxsize=100_000)(self._polish_word)
         self.english_word = functools.lru_cache(maxsize=100_000)(self._english_word)
         self._recent = functools.lru_cache(maxsize=recent_analyses)(self._analyse)
 
@@ -146,6 +149,11 @@ class Lemmatizer:
             if base:
                 ranked.append((_POS_PRIORITY.get(tag.split(":", 1)[0], len(_POS_PRIORITY)), order, base))
         return tuple(dict.fromkeys(base for _, _, base in sorted(ranked)))
+
+    def polish_word(self, word: str, restore: bool = True) -> WordAnalysis:
+        """The lemmas of a lower-cased Polish `word` (with `restore`: of the word with its missing
+        diacritics restored, when only that is known), cached."""
+        return self._polish_words(word, bool(restore))
 
     def _polish_word(self, word: str, restore: bool = True) -> WordAnalysis:
         lemmas = self._morfeusz_lemmas(word)

@@ -134,3 +134,28 @@ def test_a_caller_changing_its_list_does_not_change_the_next():
     tokens = lemmatizer.tokens("plan marketingowy", "pl")
     tokens.clear()
     assert [t.lemma for t in lemmatizer.tokens("plan marketingowy", "pl")] == ["plan", "marketingowy"]
+
+
+class CountingWordsLemmatizer(Lemmatizer):
+    """Counts the Polish words it really analyses."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.words: List[Tuple[str, bool]] = []
+        super().__init__(*args, **kwargs)
+
+    def _polish_word(self, word: str, restore: bool = True):
+        self.words.append((word, restore))
+        return super()._polish_word(word, restore)
+
+
+def test_a_polish_word_is_analysed_once_however_it_is_asked_for():
+    """Language detection asks for a word without `restore`, the tokens with it: one analysis
+    and one cache entry (functools' cache would key `f(w)` and `f(w, True)` apart)."""
+    lemmatizer = CountingWordsLemmatizer()
+    text = "Ile kosztuje wdrozenie planu sprzedazy w malej firmie?"
+    assert detect_language(text, lemmatizer) == "pl"
+    lemmatizer.tokens(text, "pl")
+    assert lemmatizer.polish_word("planu") == lemmatizer.polish_word("planu", True)
+    assert len(lemmatizer.words) == len(set(lemmatizer.words))  # nothing analysed twice
+    assert ("planu", True) in lemmatizer.words
+    assert lemmatizer.polish_word("sprzedazy").lemmas == ("sprzedaz",)  # restored: sprzedaży
