@@ -32,7 +32,7 @@ compares both runners on the same graphs, so an upgrade of Rasa fails until this
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Text, Tuple
 
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphSchema
@@ -43,6 +43,8 @@ _PLANS = "_advisor_run_plans"
 
 Step = Tuple[Text, Tuple[Text, ...]]
 """A node to call, and the names of the values it needs, in its `needs` order."""
+Plan = Tuple[Tuple[Step, ...], FrozenSet[Text]]
+"""The steps for a set of targets, and the names of their nodes (no input may take one)."""
 
 ORIGINAL_RUN = DaskGraphRunner.run
 """Rasa's own `DaskGraphRunner.run`, before `install()` (for the tests and for reference)."""
@@ -75,17 +77,16 @@ def run(
 ) -> Dict[Text, Any]:
     """`DaskGraphRunner.run`, with the nodes called in order (see the module's docstring)."""
     run_targets = targets if targets else self._graph_schema.target_names
-    plans: Dict[Tuple[Text, ...], Tuple[Step, ...]] = self.__dict__.setdefault(_PLANS, {})
+    plans: Dict[Tuple[Text, ...], Plan] = self.__dict__.setdefault(_PLANS, {})
     key = tuple(run_targets)
-    steps = plans.get(key)
-    if steps is None:
-        steps = plans[key] = plan(self._graph_schema, run_targets)
+    if key not in plans:
+        steps = plan(self._graph_schema, run_targets)
+        plans[key] = (steps, frozenset(name for name, _ in steps))
+    steps, node_names = plans[key]
 
     values: Dict[Text, Any] = {}
     for input_name, input_value in (inputs or {}).items():
-        if isinstance(input_value, str) and (
-            input_value in values or any(input_value == name for name, _ in steps)
-        ):
+        if isinstance(input_value, str) and (input_value in values or input_value in node_names):
             raise GraphRunError(
                 f"Input value '{input_value}' clashes with a node name. Make sure "
                 f"that none of the input names passed to the `run` method are the "
