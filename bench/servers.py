@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+from bot import rasa_main
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MODEL = PROJECT_DIR / "models" / "advisor.tar.gz"
 
@@ -159,12 +161,11 @@ def stop_assistant(assistant: Assistant) -> None:
 def _rasa_server_command(model: Path, port: int, project_dir: Path = PROJECT_DIR) -> List[str]:
     """`rasa run` as the project starts it: through bot/rasa_main.py (without JAX), or plain `rasa` for
     a checkout from before that module (bench/ab.py compares with older ones)."""
+    args = ["run", "--model", str(model), "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+            "--port", str(port)]
     if (project_dir / "bot" / "rasa_main.py").exists():
-        launcher = [sys.executable, "-m", "bot.rasa_main"]
-    else:
-        launcher = [str(Path(sys.executable).parent / "rasa")]
-    return [*launcher, "run", "--model", str(model), "--endpoints", "bot/endpoints.yml",
-            "--credentials", "bot/credentials.yml", "--port", str(port)]
+        return rasa_main.command(*args)
+    return [str(Path(sys.executable).parent / "rasa"), *args]
 
 
 def _port_of(url: str) -> int:
