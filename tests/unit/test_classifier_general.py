@@ -343,6 +343,14 @@ def test_word_order_and_vocabulary(classifier, lang, goal, plan, signal):
         ("en", "Improve brand sentiment online", "marketing", "reputation"),
         ("en", "Grow our user base", "marketing", "lead_generation"),
         ("pl", "Zwiększyć EBITDA o 10%", "sales", "profit"),
+        ("pl", "Zwiększyć liczbę klientów kupujących ponownie", "marketing", "customer_loyalty"),
+        ("en", "Increase repeat visits to the salon", "marketing", "customer_loyalty"),
+        ("pl", "Dotrzeć do klientów w całej Polsce", "marketing", "brand_recognition"),
+        ("en", "Become a household name in the region", "marketing", "brand_recognition"),
+        ("pl", "Zwiększyć średni rachunek w restauracji", "sales", "orders"),
+        ("en", "Increase the average check by 10%", "sales", "orders"),
+        ("pl", "Zwiększyć liczbę rejestracji na wydarzenie", "marketing", "lead_generation"),
+        ("pl", "Znaleźć się w piątce największych producentów w kraju", "marketing", "positioning"),
     ],
 )
 def test_vocabulary_from_the_grown_corpus(classifier, lang, goal, plan, signal):
