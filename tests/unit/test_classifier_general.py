@@ -345,7 +345,6 @@ def test_word_order_and_vocabulary(classifier, lang, goal, plan, signal):
         ("pl", "Zwiększyć EBITDA o 10%", "sales", "profit"),
         ("pl", "Zwiększyć liczbę klientów kupujących ponownie", "marketing", "customer_loyalty"),
         ("en", "Increase repeat visits to the salon", "marketing", "customer_loyalty"),
-        ("pl", "Dotrzeć do klientów w całej Polsce", "marketing", "brand_recognition"),
         ("en", "Become a household name in the region", "marketing", "brand_recognition"),
         ("pl", "Zwiększyć średni rachunek w restauracji", "sales", "orders"),
         ("en", "Increase the average check by 10%", "sales", "orders"),
