@@ -321,3 +321,65 @@ def test_polish_noun_first_order_is_derived_for_adjective_noun_terms():
 )
 def test_word_order_and_vocabulary(classifier, lang, goal, plan, signal):
     classified(classifier, goal, lang, plan, signal)
+
+
+# ---- vocabulary added from the grown real corpus (issue 10), in both languages ----------------
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("pl", "Zająć czołowe miejsce wśród producentów mebli", "marketing", "positioning"),
+        ("en", "Become the go-to bakery in town", "marketing", "positioning"),
+        ("pl", "Rozszerzyć ofertę o usługi serwisowe", "marketing", "launch"),
+        ("en", "Expand the product range with two new sizes", "marketing", "launch"),
+        ("pl", "Skupić się na wybranym segmencie rynku", "marketing", "target_market"),
+        ("en", "Define our target market", "marketing", "target_market"),
+        ("pl", "Wygrać trzy przetargi publiczne", "sales", "deals"),
+        ("en", "Win five public tenders", "sales", "deals"),
+        ("pl", "Osiągnąć próg rentowności w tym roku", "sales", "profit"),
+        ("en", "Reduce cart abandonment on the checkout", "sales", "conversion"),
+        ("en", "Grow paying customers by a third", "sales", "new_customers"),
+        ("pl", "Zdobyć nagrodę branżową", "marketing", "reputation"),
+        ("en", "Improve brand sentiment online", "marketing", "reputation"),
+        ("en", "Grow our user base", "marketing", "lead_generation"),
+        ("pl", "Zwiększyć EBITDA o 10%", "sales", "profit"),
+        ("pl", "Zwiększyć liczbę klientów kupujących ponownie", "marketing", "customer_loyalty"),
+        ("en", "Increase repeat visits to the salon", "marketing", "customer_loyalty"),
+        ("en", "Become a household name in the region", "marketing", "brand_recognition"),
+        ("pl", "Zwiększyć średni rachunek w restauracji", "sales", "orders"),
+        ("en", "Increase the average check by 10%", "sales", "orders"),
+        ("pl", "Zwiększyć liczbę rejestracji na wydarzenie", "marketing", "lead_generation"),
+        ("pl", "Znaleźć się w piątce największych producentów w kraju", "marketing", "positioning"),
+    ],
+)
+def test_vocabulary_from_the_grown_corpus(classifier, lang, goal, plan, signal):
+    classified(classifier, goal, lang, plan, signal)
+
+
+@pytest.mark.parametrize(
+    "lang,goal",
+    [
+        # Staff, sustainability and technology matters stay outside the two plans.
+        ("en", "Cut time to fill for open positions to 30 days"),
+        ("en", "Reduce voluntary turnover in the warehouse"),
+        ("pl", "Wdrożyć strategię ESG w całej grupie"),
+        ("en", "Halve our carbon footprint"),
+    ],
+)
+def test_staff_and_sustainability_goals_stay_outside(classifier, lang, goal):
+    classified(classifier, goal, lang, "unclear")
+
+
+@pytest.mark.parametrize(
+    "lang,goal,plan",
+    [
+        # A launch named only as a point in time does not make a sales goal `both`.
+        ("en", "Reach $200k in sales within six months of launch", "sales"),
+        ("en", "The launch objective is to grow revenue by 15%", "sales"),
+        ("pl", "Sprzedać 5000 sztuk w pierwszym miesiącu po premierze", "sales"),
+        # Account expansion is upselling, not entering a market.
+        ("en", "Grow expansion and upsell revenue", "sales"),
+    ],
+)
+def test_a_launch_named_as_a_time_is_not_a_launch_goal(classifier, lang, goal, plan):
+    classified(classifier, goal, lang, plan)
