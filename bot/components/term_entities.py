@@ -39,6 +39,21 @@ ENTITY_KINDS = ("aspect", "plan", "reference")
 TERMS_FILE = "terms.json"
 
 Terms = Dict[str, Dict[str, Dict[str, List[str]]]]
+# The role of a plan entity the question's words suggest without naming a plan (`plan_hints`).
+HINT_ROLE = "hint"
+
+
+def _hint_matcher(hints: Dict[str, List[str]]) -> Optional[TermMatcher]:
+    """A matcher of the plan hints (each phrase tried in every language), or None without any."""
+    if not hints:
+        return None
+    terms = {"hint": {plan: {lang: list(phrases) for lang in LANGUAGES} for plan, phrases in hints.items()}}
+    return TermMatcher(terms, get_lemmatizer())
+
+
+def named_plans(entities: List[Dict[str, Any]]) -> List[str]:
+    """The plans a message names (plan entities without the `hint` role)."""
+    return [e["value"] for e in entities if e.get("entity") == "plan" and e.get("role") != HINT_ROLE]
 
 
 def _terms_from_knowledge_base() -> Terms:
@@ -52,6 +67,12 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         return {
             # intents on which a named language ("po angielsku", "in Polish") is a switch request
             "switch_intents": ["switch_language"],
+            # words that point to one plan without naming it (plan -> phrases as lemmas, any
+            # language): "ROAS", "kampania reklamowa" -> marketing; "handlowiec", "leaflet" ->
+            # sales. Used only when the message names no plan: the plan entity they add has the
+            # role `hint` (EvidenceFusion and the SecondOpinionClassifier do not count it as a
+            # named plan), and a message hinting at both plans gets none.
+            "plan_hints": {},
         }
 
     def __init__(
@@ -65,6 +86,7 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         self._matcher = matcher
         self._model_storage = model_storage
         self._resource = resource
+        self._hints = _hint_matcher(config.get("plan_hints") or {})
 
     @classmethod
     def create(
@@ -112,10 +134,11 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             matches = self._matcher.find(text, written_language(message) or LANGUAGES[0])
+            focused = self._focused(message, matches)
             entities = self.add_extractor_name([
                 {"entity": m.kind, "value": m.target, "start": m.start, "end": m.end, "confidence_entity": 1.0}
-                for m in self._focused(message, matches)
-            ])
+                for m in focused
+            ] + self._hinted(message, text, focused))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             requested = [m.target for m in matches if m.kind == "language"]
             message.set(MESSAGE_LANGUAGE, self._language(message, requested), add_to_output=True)
@@ -131,6 +154,20 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
             kept += [m for m in matches if m.kind == "plan" and not in_spans(m.start, m.end, spans)]
             kept.sort(key=lambda m: m.start)
         return kept
+
+    def _hinted(self, message: Message, text: str, focused: List[Any]) -> List[Dict[str, Any]]:
+        """A `plan` entity with the role `hint` when the question names no plan and its words
+        point to exactly one (the first hint of that plan)."""
+        if self._hints is None or any(m.kind == "plan" for m in focused):
+            return []
+        spans = focus_spans(message)
+        hints = [m for m in self._hints.find(text, written_language(message) or LANGUAGES[0])
+                 if in_spans(m.start, m.end, spans)]
+        if len({m.target for m in hints}) != 1:
+            return []
+        m = hints[0]
+        return [{"entity": "plan", "value": m.target, "role": HINT_ROLE, "start": m.start, "end": m.end,
+                 "confidence_entity": 1.0}]
 
     def _language(self, message: Message, requested: List[str]) -> Optional[str]:
         if requested and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in self._config["switch_intents"]:

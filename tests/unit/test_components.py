@@ -123,3 +123,48 @@ def test_pipeline_analyses_a_message_once(loaded_kb, monkeypatch):
     text = "Ile kosztuje plan sprzedaży?"
     assert ("plan", "sales") in {(e["entity"], e["value"]) for e in _pipeline(tokenizer, extractor, text)[1]}
     assert lemmatizer.analysed == [(text, "pl")]
+
+
+HINTS = {"marketing": ["kampania", "reklamowy", "market research"], "sales": ["handlowiec", "leaflet"]}
+
+
+@pytest.fixture
+def hinting_extractor(loaded_kb, tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    config = {**TermEntityExtractor.get_default_config(), "plan_hints": HINTS}
+    component = TermEntityExtractor.create(config, LocalModelStorage(tmp_path), Resource("term_entities"), None)
+    component.train(TrainingData())
+    return component
+
+
+def plan_entities(extractor, text):
+    message = Message(data={TEXT: text, "metadata": {}})
+    extractor.process([message])
+    return [(e["value"], e.get("role")) for e in message.get(ENTITIES) if e["entity"] == "plan"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a question naming no plan: its words suggest one, as a `hint`
+    ("Jak określić budżet kampanii reklamowej?", [("marketing", "hint")]),
+    ("What does a market research budget depend on?", [("marketing", "hint")]),
+    ("Kluczowe mierniki efektywności handlowca", [("sales", "hint")]),
+    # a named plan wins; words suggesting both plans suggest none
+    ("Ile handlowców potrzebuje plan marketingowy?", [("marketing", None)]),
+    ("Kampania i handlowcy: kto za co odpowiada?", []),
+    ("Jak ocenić skuteczność?", []),
+])
+def test_plan_hints_suggest_a_plan_only_when_none_is_named(hinting_extractor, text, expected):
+    assert plan_entities(hinting_extractor, text) == expected
+
+
+def test_no_plan_hints_by_default(extractor):
+    assert plan_entities(extractor, "Jak określić budżet kampanii reklamowej?") == []
+
+
+def test_a_hinted_plan_is_not_a_named_plan():
+    found = [{"entity": "plan", "value": "sales"}, {"entity": "plan", "value": "marketing", "role": term_entities.HINT_ROLE},
+             {"entity": "aspect", "value": "budget"}]
+    assert term_entities.named_plans(found) == ["sales"]
