@@ -101,12 +101,15 @@ class EvidenceFusion(GraphComponent):
             # TermEntityExtractor's `plan_hints`) counts as a named plan
             "count_plan_hints": False,
             # every knowledge-base intent is multiplied by this when a message of at least
-            # `min_words` words names an aspect but neither names nor suggests a plan
+            # `min_words` words names an aspect but neither names nor suggests a plan, nor says
+            # "plan" at all (one of `plan_lemmas`: "what tools do these plans use?" is on topic)
             "no_plan_factor": 1.0,
+            "plan_lemmas": ["plan", "planowanie", "planowac", "planning"],  # folded lemmas, as the tokenizer gives them
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._config = {**self.get_default_config(), **config}
+        self._plan_lemmas = frozenset(self._config["plan_lemmas"])
 
     @classmethod
     def create(
@@ -127,9 +130,12 @@ class EvidenceFusion(GraphComponent):
             aspects = [e[ENTITY_ATTRIBUTE_VALUE] for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "aspect"]
             plans = (named_plans(entities) if not self._config["count_plan_hints"]
                      else [e[ENTITY_ATTRIBUTE_VALUE] for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "plan"])
-            words = len(message.get(TOKENS_NAMES[TEXT]) or [])
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            words = len(tokens)
             hinted = [e[ENTITY_ATTRIBUTE_VALUE] for e in entities
                       if e.get(ENTITY_ATTRIBUTE_TYPE) == "plan" and e.get("role") == HINT_ROLE]
+            if not plans and not hinted and any((t.lemma or "") in self._plan_lemmas for t in tokens):
+                hinted = ["both"]  # the plans in general
             fused = fuse(ranking, aspects, plans, words, self._config, hinted)
             message.set(CLASSIFIER_RANKING_KEY, ranking, add_to_output=True)
             message.set(INTENT_RANKING_KEY, fused, add_to_output=True)

@@ -123,3 +123,18 @@ def test_the_component_does_not_count_a_hinted_plan_as_named():
     assert message.get(INTENT)["name"] == "out_of_scope"  # the out-of-scope factor needs a named plan
     EvidenceFusion({**CONFIG, "count_plan_hints": True}).process([message])
     assert message.get(INTENT)["name"] == "ask_evaluation"
+
+
+def test_saying_plan_is_enough_for_the_no_plan_factor():
+    ranking = [{"name": "ask_tools", "confidence": 0.6}, {"name": "out_of_scope", "confidence": 0.4}]
+    tokenizer = MorphologyTokenizer(MorphologyTokenizer.get_default_config())
+    config = {**CONFIG, "no_plan_factor": 0.15}
+    for text, expected in [("What tools do these plans use?", "ask_tools"),
+                           ("Jakich narzędzi używają te dwa plany?", "ask_tools"),
+                           ("What tools should a small bakery use?", "out_of_scope")]:
+        message = Message(data={TEXT: text})
+        message.set(INTENT_RANKING_KEY, ranking)
+        message.set(ENTITIES, [{"entity": "aspect", "value": "tools"}])
+        message.set(TOKENS_NAMES[TEXT], tokenizer.tokenize(message, TEXT))
+        EvidenceFusion(config).process([message])
+        assert message.get(INTENT)["name"] == expected, text
