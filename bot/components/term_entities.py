@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -39,16 +39,19 @@ ENTITY_KINDS = ("aspect", "plan", "reference")
 TERMS_FILE = "terms.json"
 
 Terms = Dict[str, Dict[str, Dict[str, List[str]]]]
-# The role of a plan entity the question's words suggest without naming a plan (`plan_hints`).
+# The knowledge base's kind of the plan hints (terms.yml `plan_hints`), and the role of the plan
+# entity they add to a question that names no plan.
+HINT_KIND = "plan_hint"
 HINT_ROLE = "hint"
 
 
-def _hint_matcher(hints: Dict[str, List[str]]) -> Optional[TermMatcher]:
-    """A matcher of the plan hints (each phrase tried in every language), or None without any."""
-    if not hints:
-        return None
-    terms = {"hint": {plan: {lang: list(phrases) for lang in LANGUAGES} for plan, phrases in hints.items()}}
-    return TermMatcher(terms, get_lemmatizer())
+def _matchers(terms: Terms) -> Tuple[TermMatcher, Optional[TermMatcher]]:
+    """The matcher of the named terms, and the one of the plan hints (terms.yml `plan_hints`;
+    None without any)."""
+    named = {kind: targets for kind, targets in terms.items() if kind != HINT_KIND}
+    hints = terms.get(HINT_KIND)
+    lemmatizer = get_lemmatizer()
+    return TermMatcher(named, lemmatizer), (TermMatcher({HINT_KIND: hints}, lemmatizer) if hints else None)
 
 
 def named_plans(entities: List[Dict[str, Any]]) -> List[str]:
@@ -67,26 +70,20 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         return {
             # intents on which a named language ("po angielsku", "in Polish") is a switch request
             "switch_intents": ["switch_language"],
-            # words that point to one plan without naming it (plan -> phrases as lemmas, any
-            # language): "ROAS", "kampania reklamowa" -> marketing; "handlowiec", "leaflet" ->
-            # sales. Used only when the message names no plan: the plan entity they add has the
-            # role `hint` (EvidenceFusion and the SecondOpinionClassifier do not count it as a
-            # named plan), and a message hinting at both plans gets none.
-            "plan_hints": {},
         }
 
     def __init__(
         self,
         config: Dict[Text, Any],
-        matcher: Optional[TermMatcher],
+        terms: Optional[Terms],
         model_storage: Optional[ModelStorage] = None,
         resource: Optional[Resource] = None,
     ) -> None:
+        """`terms`: kind -> target -> language -> phrases, as the knowledge base gives them."""
         self._config = config
-        self._matcher = matcher
+        self._matcher, self._hints = _matchers(terms) if terms is not None else (None, None)
         self._model_storage = model_storage
         self._resource = resource
-        self._hints = _hint_matcher(config.get("plan_hints") or {})
 
     @classmethod
     def create(
@@ -104,7 +101,7 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         terms = _terms_from_knowledge_base()
         with self._model_storage.write_to(self._resource) as directory:
             (directory / TERMS_FILE).write_text(json.dumps(terms, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        self._matcher = TermMatcher(terms, get_lemmatizer())
+        self._matcher, self._hints = _matchers(terms)
         return self._resource
 
     @classmethod
@@ -119,7 +116,7 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         """From the model alone: the terms persisted at training time, no database."""
         with model_storage.read_from(resource) as directory:
             terms = json.loads((directory / TERMS_FILE).read_text(encoding="utf-8"))
-        return cls(config, TermMatcher(terms, get_lemmatizer()), model_storage, resource)
+        return cls(config, terms, model_storage, resource)
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:

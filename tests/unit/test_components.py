@@ -12,7 +12,6 @@ from bot.components.morphology_tokenizer import MorphologyTokenizer
 from bot.components.term_entities import TermEntityExtractor
 from language import MESSAGE_LANGUAGE
 from language.lemmatizer import Lemmatizer
-from language.matcher import TermMatcher
 from tests.unit.test_lemmatizer_recent import MESSAGES, CountingLemmatizer
 
 
@@ -102,7 +101,7 @@ def _reference_components(monkeypatch, lemmatizer):
         patch.setattr(term_entities, "get_lemmatizer", lambda: lemmatizer)
         tokenizer = MorphologyTokenizer(MorphologyTokenizer.get_default_config())
         return tokenizer, TermEntityExtractor(
-            TermEntityExtractor.get_default_config(), TermMatcher(term_entities._terms_from_knowledge_base(), lemmatizer)
+            TermEntityExtractor.get_default_config(), term_entities._terms_from_knowledge_base()
         )
 
 
@@ -125,21 +124,6 @@ def test_pipeline_analyses_a_message_once(loaded_kb, monkeypatch):
     assert lemmatizer.analysed == [(text, "pl")]
 
 
-HINTS = {"marketing": ["kampania", "reklamowy", "market research"], "sales": ["handlowiec", "leaflet"]}
-
-
-@pytest.fixture
-def hinting_extractor(loaded_kb, tmp_path):
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
-    from rasa.engine.storage.resource import Resource
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-
-    config = {**TermEntityExtractor.get_default_config(), "plan_hints": HINTS}
-    component = TermEntityExtractor.create(config, LocalModelStorage(tmp_path), Resource("term_entities"), None)
-    component.train(TrainingData())
-    return component
-
-
 def plan_entities(extractor, text):
     message = Message(data={TEXT: text, "metadata": {}})
     extractor.process([message])
@@ -156,12 +140,16 @@ def plan_entities(extractor, text):
     ("Kampania i handlowcy: kto za co odpowiada?", []),
     ("Jak ocenić skuteczność?", []),
 ])
-def test_plan_hints_suggest_a_plan_only_when_none_is_named(hinting_extractor, text, expected):
-    assert plan_entities(hinting_extractor, text) == expected
+def test_plan_hints_suggest_a_plan_only_when_none_is_named(extractor, text, expected):
+    """terms.yml's `plan_hints`, read from the knowledge base like the other terms."""
+    assert plan_entities(extractor, text) == expected
 
 
-def test_no_plan_hints_by_default(extractor):
-    assert plan_entities(extractor, "Jak określić budżet kampanii reklamowej?") == []
+def test_no_plan_hints_without_them_in_the_terms(loaded_kb):
+    terms = {kind: targets for kind, targets in term_entities._terms_from_knowledge_base().items()
+             if kind != term_entities.HINT_KIND}
+    without = TermEntityExtractor(TermEntityExtractor.get_default_config(), terms)
+    assert plan_entities(without, "Jak określić budżet kampanii reklamowej?") == []
 
 
 def test_a_hinted_plan_is_not_a_named_plan():
