@@ -115,7 +115,8 @@ def read_content(content_dir: Path) -> Content:
 
     terms, _ = reader.read(content_dir / "terms.yml", schema.TermsFile)
     if terms:
-        kinds = {"aspects": "aspect", "plans": "plan", "references": "reference", "languages": "language"}
+        kinds = {"aspects": "aspect", "plans": "plan", "references": "reference", "languages": "language",
+                 "plan_hints": "plan_hint"}
         content.terms = {kinds[group]: targets for group, targets in terms.dict().items()}
 
     for name, (model, depth) in DOCUMENTS.items():

@@ -84,7 +84,7 @@ class Term(Base):
 
     __tablename__ = "kb_term"
     id = Column(Integer, primary_key=True, autoincrement=True)
-    kind = Column(String(16), nullable=False)  # "aspect", "plan" or "language"
+    kind = Column(String(16), nullable=False)  # "aspect", "plan", "reference", "language" or "plan_hint"
     target = Column(String(32), nullable=False)
     lang = Column(String(2), nullable=False)
     phrase = Column(String(200), nullable=False)

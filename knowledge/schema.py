@@ -267,6 +267,9 @@ class TermsFile(Strict):
     aspects: _targets("AspectTerms", ASPECTS)
     plans: _targets("PlanTerms", PLAN_VIEWS)  # `both`: words naming the two plans together
     references: _targets("ReferenceTerms", ("plan",))
+    # words that point to one plan without naming it ("kampania reklamowa" -> marketing): used
+    # only for a question that names no plan (bot/components/term_entities.py)
+    plan_hints: _targets("PlanHintTerms", ("sales", "marketing"))
     languages: _targets("LanguageTerms", LANGUAGES)
 
 

@@ -46,6 +46,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.second_opinion import KNOWLEDGE_PREFIXES
+from bot.components.term_entities import HINT_ROLE, named_plans
 
 ASPECT_PREFIX = "ask_"
 OUT_OF_SCOPE = "out_of_scope"
@@ -59,9 +60,11 @@ def fuse(
     plans: Iterable[str],
     word_count: int,
     config: Dict[str, Any],
+    hinted: Iterable[str] = (),
 ) -> List[Dict[str, Any]]:
-    """The ranking reweighed by the aspects and plans the message names, normalised, best first."""
-    aspects, plans = set(aspects), set(plans)
+    """The ranking reweighed by the aspects and plans the message names, normalised, best first
+    (`hinted`: plans its words only suggest, TermEntityExtractor's `plan_hints`)."""
+    aspects, plans, hinted = set(aspects), set(plans), set(hinted)
     short = word_count < config["min_words"]
     weighted = []
     for entry in ranking:
@@ -75,6 +78,8 @@ def fuse(
             weight *= config["out_of_scope_factor"]
         if name.startswith(KNOWLEDGE_PREFIXES) and not aspects and not plans and word_count >= config["min_words"]:
             weight *= config["no_evidence_factor"]
+        if name.startswith(KNOWLEDGE_PREFIXES) and aspects and not plans and not hinted and word_count >= config["min_words"]:
+            weight *= config["no_plan_factor"]
         weighted.append((name, (entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0) * weight))
     total = sum(score for _, score in weighted) or 1.0
     fused = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: score / total} for name, score in weighted]
@@ -92,10 +97,19 @@ class EvidenceFusion(GraphComponent):
             "no_evidence_factor": 1.0,
             "follow_up_weight": 0.0,
             "min_words": 5,
+            # a plan the question's words only suggest (a `plan` entity with the role `hint`,
+            # TermEntityExtractor's `plan_hints`) counts as a named plan
+            "count_plan_hints": False,
+            # every knowledge-base intent is multiplied by this when a message of at least
+            # `min_words` words names an aspect but neither names nor suggests a plan, nor says
+            # "plan" at all (one of `plan_lemmas`: "what tools do these plans use?" is on topic)
+            "no_plan_factor": 1.0,
+            "plan_lemmas": ["plan", "planowanie", "planowac", "planning"],  # folded lemmas, as the tokenizer gives them
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._config = {**self.get_default_config(), **config}
+        self._plan_lemmas = frozenset(self._config["plan_lemmas"])
 
     @classmethod
     def create(
@@ -114,9 +128,15 @@ class EvidenceFusion(GraphComponent):
                 continue
             entities = message.get(ENTITIES) or []
             aspects = [e[ENTITY_ATTRIBUTE_VALUE] for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "aspect"]
-            plans = [e[ENTITY_ATTRIBUTE_VALUE] for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "plan"]
-            words = len(message.get(TOKENS_NAMES[TEXT]) or [])
-            fused = fuse(ranking, aspects, plans, words, self._config)
+            plans = (named_plans(entities) if not self._config["count_plan_hints"]
+                     else [e[ENTITY_ATTRIBUTE_VALUE] for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "plan"])
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            words = len(tokens)
+            hinted = [e[ENTITY_ATTRIBUTE_VALUE] for e in entities
+                      if e.get(ENTITY_ATTRIBUTE_TYPE) == "plan" and e.get("role") == HINT_ROLE]
+            if not plans and not hinted and any((t.lemma or "") in self._plan_lemmas for t in tokens):
+                hinted = ["both"]  # the plans in general
+            fused = fuse(ranking, aspects, plans, words, self._config, hinted)
             message.set(CLASSIFIER_RANKING_KEY, ranking, add_to_output=True)
             message.set(INTENT_RANKING_KEY, fused, add_to_output=True)
             message.set(INTENT, dict(fused[0]), add_to_output=True)

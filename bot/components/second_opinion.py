@@ -197,7 +197,7 @@ class SecondOpinionClassifier(GraphComponent):
     def _names_question(self, vote: Optional[str], name: str, message: Message) -> bool:
         """An `out_of_scope` vote on a message naming the intent's aspect and a plan (when configured)."""
         return (self._config["named_question_outvotes_out_of_scope"] and vote == OUT_OF_SCOPE
-                and names_its_aspect(name, message) and any(e.get("entity") == "plan" for e in message.get(ENTITIES) or []))
+                and names_its_aspect(name, message) and any(e.get("entity") == "plan" and e.get("role") != "hint" for e in message.get(ENTITIES) or []))
 
     def _follow_up_agrees(self, vote: Optional[str], name: str, message: Message) -> bool:
         """A `follow_up` vote on a message that names the `ask_<aspect>` intent's aspect."""

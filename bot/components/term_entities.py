@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -39,6 +39,24 @@ ENTITY_KINDS = ("aspect", "plan", "reference")
 TERMS_FILE = "terms.json"
 
 Terms = Dict[str, Dict[str, Dict[str, List[str]]]]
+# The knowledge base's kind of the plan hints (terms.yml `plan_hints`), and the role of the plan
+# entity they add to a question that names no plan.
+HINT_KIND = "plan_hint"
+HINT_ROLE = "hint"
+
+
+def _matchers(terms: Terms) -> Tuple[TermMatcher, Optional[TermMatcher]]:
+    """The matcher of the named terms, and the one of the plan hints (terms.yml `plan_hints`;
+    None without any)."""
+    named = {kind: targets for kind, targets in terms.items() if kind != HINT_KIND}
+    hints = terms.get(HINT_KIND)
+    lemmatizer = get_lemmatizer()
+    return TermMatcher(named, lemmatizer), (TermMatcher({HINT_KIND: hints}, lemmatizer) if hints else None)
+
+
+def named_plans(entities: List[Dict[str, Any]]) -> List[str]:
+    """The plans a message names (plan entities without the `hint` role)."""
+    return [e["value"] for e in entities if e.get("entity") == "plan" and e.get("role") != HINT_ROLE]
 
 
 def _terms_from_knowledge_base() -> Terms:
@@ -57,12 +75,13 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
     def __init__(
         self,
         config: Dict[Text, Any],
-        matcher: Optional[TermMatcher],
+        terms: Optional[Terms],
         model_storage: Optional[ModelStorage] = None,
         resource: Optional[Resource] = None,
     ) -> None:
+        """`terms`: kind -> target -> language -> phrases, as the knowledge base gives them."""
         self._config = config
-        self._matcher = matcher
+        self._matcher, self._hints = _matchers(terms) if terms is not None else (None, None)
         self._model_storage = model_storage
         self._resource = resource
 
@@ -82,7 +101,7 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         terms = _terms_from_knowledge_base()
         with self._model_storage.write_to(self._resource) as directory:
             (directory / TERMS_FILE).write_text(json.dumps(terms, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        self._matcher = TermMatcher(terms, get_lemmatizer())
+        self._matcher, self._hints = _matchers(terms)
         return self._resource
 
     @classmethod
@@ -97,7 +116,7 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         """From the model alone: the terms persisted at training time, no database."""
         with model_storage.read_from(resource) as directory:
             terms = json.loads((directory / TERMS_FILE).read_text(encoding="utf-8"))
-        return cls(config, TermMatcher(terms, get_lemmatizer()), model_storage, resource)
+        return cls(config, terms, model_storage, resource)
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -112,10 +131,11 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             matches = self._matcher.find(text, written_language(message) or LANGUAGES[0])
+            focused = self._focused(message, matches)
             entities = self.add_extractor_name([
                 {"entity": m.kind, "value": m.target, "start": m.start, "end": m.end, "confidence_entity": 1.0}
-                for m in self._focused(message, matches)
-            ])
+                for m in focused
+            ] + self._hinted(message, text, focused))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             requested = [m.target for m in matches if m.kind == "language"]
             message.set(MESSAGE_LANGUAGE, self._language(message, requested), add_to_output=True)
@@ -131,6 +151,20 @@ class TermEntityExtractor(EntityExtractorMixin, GraphComponent):
             kept += [m for m in matches if m.kind == "plan" and not in_spans(m.start, m.end, spans)]
             kept.sort(key=lambda m: m.start)
         return kept
+
+    def _hinted(self, message: Message, text: str, focused: List[Any]) -> List[Dict[str, Any]]:
+        """A `plan` entity with the role `hint` when the question names no plan and its words
+        point to exactly one (the first hint of that plan)."""
+        if self._hints is None or any(m.kind == "plan" for m in focused):
+            return []
+        spans = focus_spans(message)
+        hints = [m for m in self._hints.find(text, written_language(message) or LANGUAGES[0])
+                 if in_spans(m.start, m.end, spans)]
+        if len({m.target for m in hints}) != 1:
+            return []
+        m = hints[0]
+        return [{"entity": "plan", "value": m.target, "role": HINT_ROLE, "start": m.start, "end": m.end,
+                 "confidence_entity": 1.0}]
 
     def _language(self, message: Message, requested: List[str]) -> Optional[str]:
         if requested and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in self._config["switch_intents"]:

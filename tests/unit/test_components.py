@@ -12,7 +12,6 @@ from bot.components.morphology_tokenizer import MorphologyTokenizer
 from bot.components.term_entities import TermEntityExtractor
 from language import MESSAGE_LANGUAGE
 from language.lemmatizer import Lemmatizer
-from language.matcher import TermMatcher
 from tests.unit.test_lemmatizer_recent import MESSAGES, CountingLemmatizer
 
 
@@ -102,7 +101,7 @@ def _reference_components(monkeypatch, lemmatizer):
         patch.setattr(term_entities, "get_lemmatizer", lambda: lemmatizer)
         tokenizer = MorphologyTokenizer(MorphologyTokenizer.get_default_config())
         return tokenizer, TermEntityExtractor(
-            TermEntityExtractor.get_default_config(), TermMatcher(term_entities._terms_from_knowledge_base(), lemmatizer)
+            TermEntityExtractor.get_default_config(), term_entities._terms_from_knowledge_base()
         )
 
 
@@ -123,3 +122,37 @@ def test_pipeline_analyses_a_message_once(loaded_kb, monkeypatch):
     text = "Ile kosztuje plan sprzedaży?"
     assert ("plan", "sales") in {(e["entity"], e["value"]) for e in _pipeline(tokenizer, extractor, text)[1]}
     assert lemmatizer.analysed == [(text, "pl")]
+
+
+def plan_entities(extractor, text):
+    message = Message(data={TEXT: text, "metadata": {}})
+    extractor.process([message])
+    return [(e["value"], e.get("role")) for e in message.get(ENTITIES) if e["entity"] == "plan"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a question naming no plan: its words suggest one, as a `hint`
+    ("Jak określić budżet kampanii reklamowej?", [("marketing", "hint")]),
+    ("What does a market research budget depend on?", [("marketing", "hint")]),
+    ("Kluczowe mierniki efektywności handlowca", [("sales", "hint")]),
+    # a named plan wins; words suggesting both plans suggest none
+    ("Ile handlowców potrzebuje plan marketingowy?", [("marketing", None)]),
+    ("Kampania i handlowcy: kto za co odpowiada?", []),
+    ("Jak ocenić skuteczność?", []),
+])
+def test_plan_hints_suggest_a_plan_only_when_none_is_named(extractor, text, expected):
+    """terms.yml's `plan_hints`, read from the knowledge base like the other terms."""
+    assert plan_entities(extractor, text) == expected
+
+
+def test_no_plan_hints_without_them_in_the_terms(loaded_kb):
+    terms = {kind: targets for kind, targets in term_entities._terms_from_knowledge_base().items()
+             if kind != term_entities.HINT_KIND}
+    without = TermEntityExtractor(TermEntityExtractor.get_default_config(), terms)
+    assert plan_entities(without, "Jak określić budżet kampanii reklamowej?") == []
+
+
+def test_a_hinted_plan_is_not_a_named_plan():
+    found = [{"entity": "plan", "value": "sales"}, {"entity": "plan", "value": "marketing", "role": term_entities.HINT_ROLE},
+             {"entity": "aspect", "value": "budget"}]
+    assert term_entities.named_plans(found) == ["sales"]

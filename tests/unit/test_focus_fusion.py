@@ -99,3 +99,42 @@ def test_a_long_message_naming_neither_aspect_nor_plan_weakens_the_knowledge_int
     assert fuse(ranking, [], [], 5, config)[0]["name"] == "out_of_scope"  # "Jak efektywnie przeprowadzić badania ankietowe?"
     assert fuse(ranking, [], [], 4, config)[0]["name"] == "ask_tools"  # a short follow-up keeps it
     assert fuse(ranking, ["tools"], [], 5, config)[0]["name"] == "ask_tools"  # evidence for the aspect
+
+
+def test_a_long_message_naming_an_aspect_but_no_plan_can_weaken_the_knowledge_intents():
+    ranking = [{"name": "ask_budget", "confidence": 0.6}, {"name": "out_of_scope", "confidence": 0.35},
+               {"name": "greet", "confidence": 0.05}]
+    config = {**CONFIG, "no_plan_factor": 0.15}
+    assert fuse(ranking, ["budget"], [], 7, config)[0]["name"] == "out_of_scope"  # "Jak obliczyć budżet SaaS dla startupu"
+    assert fuse(ranking, ["budget"], ["sales"], 7, config)[0]["name"] == "ask_budget"  # names a plan
+    assert fuse(ranking, ["budget"], [], 7, config, hinted=["marketing"])[0]["name"] == "ask_budget"  # suggests one
+    assert fuse(ranking, ["budget"], [], 3, config)[0]["name"] == "ask_budget"  # a short follow-up
+    assert fuse(ranking, ["budget"], [], 7, CONFIG)[0]["name"] == "ask_budget"  # off by default (1.0)
+
+
+def test_the_component_does_not_count_a_hinted_plan_as_named():
+    ranking = [{"name": "out_of_scope", "confidence": 0.6}, {"name": "ask_evaluation", "confidence": 0.4}]
+    message = Message(data={TEXT: "Jak mierzyć skuteczność kampanii reklamowej w sieci?"})
+    message.set(INTENT_RANKING_KEY, ranking)
+    message.set(ENTITIES, [{"entity": "aspect", "value": "evaluation"},
+                           {"entity": "plan", "value": "marketing", "role": "hint"}])
+    message.set(TOKENS_NAMES[TEXT], MorphologyTokenizer(MorphologyTokenizer.get_default_config()).tokenize(message, TEXT))
+    EvidenceFusion(CONFIG).process([message])
+    assert message.get(INTENT)["name"] == "out_of_scope"  # the out-of-scope factor needs a named plan
+    EvidenceFusion({**CONFIG, "count_plan_hints": True}).process([message])
+    assert message.get(INTENT)["name"] == "ask_evaluation"
+
+
+def test_saying_plan_is_enough_for_the_no_plan_factor():
+    ranking = [{"name": "ask_tools", "confidence": 0.6}, {"name": "out_of_scope", "confidence": 0.4}]
+    tokenizer = MorphologyTokenizer(MorphologyTokenizer.get_default_config())
+    config = {**CONFIG, "no_plan_factor": 0.15}
+    for text, expected in [("What tools do these plans use?", "ask_tools"),
+                           ("Jakich narzędzi używają te dwa plany?", "ask_tools"),
+                           ("What tools should a small bakery use?", "out_of_scope")]:
+        message = Message(data={TEXT: text})
+        message.set(INTENT_RANKING_KEY, ranking)
+        message.set(ENTITIES, [{"entity": "aspect", "value": "tools"}])
+        message.set(TOKENS_NAMES[TEXT], tokenizer.tokenize(message, TEXT))
+        EvidenceFusion(config).process([message])
+        assert message.get(INTENT)["name"] == expected, text
