@@ -34,18 +34,20 @@ message); `make bench` uses it for the before/after comparison.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, Iterator, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import InMemoryLockStore, LockStore
-from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import POSTGRESQL_SCHEMA, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -126,6 +128,8 @@ class _Statements:
     events_all: Any
     has_events: Any
     insert_event: Any
+    update_checkpoint: Any
+    insert_checkpoint: Any
 
     @classmethod
     def build(cls, events: Any) -> "_Statements":
@@ -142,6 +146,10 @@ class _Statements:
             has_events=sa.select(events.id).where(sender).limit(1),
             # the same INSERT the ORM's unit of work issues for a new `SQLEvent`, without it
             insert_event=sa.insert(events.__table__),
+            # what `session.merge` of a checkpoint issues after its SELECT: an UPDATE of the row,
+            # or an INSERT when there is none (the SET columns are the parameters' other keys)
+            update_checkpoint=table.update().where(table.c.sender_id == sa.bindparam("checkpoint_sender_id")),
+            insert_checkpoint=table.insert(),
         )
 
 
@@ -209,7 +217,7 @@ class AdvisorTrackerStore(SQLTrackerStore):
         if not self.domain:
             return None
         statements = self._statements
-        with self.session_scope() as session:
+        with self._transaction() as session:
             checkpoint = session.execute(statements.checkpoint, {"sender_id": sender_id}).first()
             if checkpoint is not None:
                 rows = session.execute(statements.events_after, {"sender_id": sender_id, "after": checkpoint.event_id}).all()
@@ -258,13 +266,12 @@ class AdvisorTrackerStore(SQLTrackerStore):
             return
         self._publish(new_events, tracker.sender_id)
         insert = self._statements.insert_event
-        with self.session_scope() as session:
+        with self._transaction() as session:
             # One INSERT per event, as the ORM's flush did (each returns its id), without the
             # unit of work's bookkeeping: 40 % of a save's CPU (bench/README.md).
             for event in new_events:
                 stored.ids.append(session.execute(insert, self._row(tracker.sender_id, event)).inserted_primary_key[0])
             self._move_checkpoint(session, tracker, stored)
-            session.commit()
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         stored = self._stored(tracker)
@@ -272,8 +279,30 @@ class AdvisorTrackerStore(SQLTrackerStore):
             return await super().stream_events(tracker)
         self._publish(list(itertools.islice(tracker.events, stored.count, None)), tracker.sender_id)
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """One transaction for the windowed path's statements, committed when it ends.
+
+        The statements here are Core statements (`_Statements`: selects and inserts of rows, no
+        ORM objects), so they run on a Core connection of the engine instead of an ORM session
+        (Rasa's `session_scope`): the same SQL in the same transactions, without the session's
+        per-statement and per-session bookkeeping (a retrieve's three selects 1.1-1.7 -> 0.5-0.9
+        ms of CPU, eight inserts 1.8-2.1 -> 1.1-1.3 ms, on SQLite). An error rolls the
+        transaction back, as closing the session did. With `POSTGRESQL_SCHEMA` set, Rasa checks
+        on every session that the schema exists (`ensure_schema_exists`): then the session is
+        kept, and committed at the end as before.
+        """
+        if os.environ.get(POSTGRESQL_SCHEMA):
+            with self.session_scope() as session:
+                yield session
+                session.commit()
+            return
+        with self.engine.connect() as connection:
+            with connection.begin():
+                yield connection
+
     def _has_events(self, sender_id: Text) -> bool:
-        with self.session_scope() as session:
+        with self._transaction() as session:
             return session.execute(self._statements.has_events, {"sender_id": sender_id}).first() is not None
 
     @functools.cached_property
@@ -336,14 +365,12 @@ class AdvisorTrackerStore(SQLTrackerStore):
             cut, state = boundaries[-1], checkpoint_state(replay)
         if cut is None:
             return
-        session.merge(
-            TrackerCheckpoint(
-                sender_id=tracker.sender_id,
-                event_id=stored.ids[cut - 1],
-                timestamp=stored_events[cut - 1].timestamp,
-                state=json.dumps(state),
-            )
-        )
+        values = {"event_id": stored.ids[cut - 1], "timestamp": stored_events[cut - 1].timestamp,
+                  "state": json.dumps(state)}
+        statements = self._statements
+        updated = session.execute(statements.update_checkpoint, {"checkpoint_sender_id": tracker.sender_id, **values})
+        if not updated.rowcount:
+            session.execute(statements.insert_checkpoint, {"sender_id": tracker.sender_id, **values})
 
     # -- history ----------------------------------------------------------------------------
 

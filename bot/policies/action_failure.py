@@ -38,7 +38,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.constants import UTTER_PREFIX
 
-from bot import action_calls, graph_runner
+from bot import action_calls, graph_runner, rule_matching
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
@@ -50,6 +50,8 @@ class ActionFailurePolicy(Policy):
         # Being in every prediction graph of this assistant, it also has the graph run without
         # dask from the first parse on (bot/graph_runner.py): nodes are built before any run.
         graph_runner.install()
+        # ... and RulePolicy's rule search with the rules prepared once (bot/rule_matching.py).
+        rule_matching.install()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -313,3 +313,66 @@ def test_events_deserialise_as_rasa_does() -> None:
         assert deserialise_event(data) == Event.from_parameters(data), data
         assert deserialise_event(data).as_dict() == event.as_dict()
     assert deserialise_event({"text": "no type"}) is None
+
+
+async def test_the_windowed_path_runs_on_core_connections_and_keeps_each_checkpoint_row(store_factory, monkeypatch) -> None:
+    """Retrieve and save use a Core connection, not Rasa's ORM session; the checkpoint row is
+    written as `session.merge` wrote it (inserted once, then updated in place)."""
+    store = store_factory()
+
+    def no_session():
+        raise AssertionError("the windowed path opened an ORM session")
+
+    monkeypatch.setattr(store, "session_scope", no_session)
+    conversation = Conversation(store)
+    checkpoints = []
+    for i in range(70):
+        await conversation.turn(question_turn(i))
+        with store.engine.connect() as connection:
+            rows = connection.execute(sa.select(TrackerCheckpoint.__table__)).all()
+        assert len(rows) <= 1
+        if rows and (not checkpoints or checkpoints[-1] != tuple(rows[0])):
+            checkpoints.append(tuple(rows[0]))
+    assert len(checkpoints) >= 2  # moved at least once after it was first written
+    monkeypatch.undo()
+    with store.session_scope() as session:
+        row = session.get(TrackerCheckpoint, "employee")
+        assert (row.sender_id, row.event_id, row.timestamp, row.state) == checkpoints[-1]
+        assert json.loads(row.state)["slots"]["aspect"] in ASPECTS
+    assert conversation.stored_rows() == conversation.stored_events
+
+
+async def test_a_failed_save_stores_nothing_of_its_turn(store_factory, monkeypatch) -> None:
+    store = store_factory()
+    conversation = Conversation(store)
+    await conversation.turn(question_turn(0))
+    stored = conversation.stored_rows()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_move_checkpoint", fail)
+    with pytest.raises(RuntimeError):
+        await conversation.turn(question_turn(1))
+    assert conversation.stored_rows() == stored  # the turn's inserts were rolled back
+
+
+async def test_with_a_postgresql_schema_set_rasas_session_is_kept(store_factory, monkeypatch) -> None:
+    """Rasa checks the schema on each session (`ensure_schema_exists`): that path keeps it."""
+    store = store_factory()
+    sessions = []
+    original = store.session_scope
+
+    def counting():
+        sessions.append(1)
+        return original()
+
+    monkeypatch.setattr(store, "session_scope", counting)
+    monkeypatch.setenv("POSTGRESQL_SCHEMA", "public")
+    conversation = Conversation(store)
+    for i in range(50):
+        await conversation.turn(question_turn(i))
+    assert len(sessions) >= 100  # a retrieve and a save per turn
+    monkeypatch.delenv("POSTGRESQL_SCHEMA")
+    assert conversation.stored_rows() == conversation.stored_events
+    assert checkpoint(store) > 0
