@@ -38,6 +38,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.components.term_entities import named_plans
+
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 KNOWLEDGE_PREFIXES = ("ask_", "faq_")
@@ -197,7 +199,7 @@ class SecondOpinionClassifier(GraphComponent):
     def _names_question(self, vote: Optional[str], name: str, message: Message) -> bool:
         """An `out_of_scope` vote on a message naming the intent's aspect and a plan (when configured)."""
         return (self._config["named_question_outvotes_out_of_scope"] and vote == OUT_OF_SCOPE
-                and names_its_aspect(name, message) and any(e.get("entity") == "plan" and e.get("role") != "hint" for e in message.get(ENTITIES) or []))
+                and names_its_aspect(name, message) and bool(named_plans(message.get(ENTITIES) or [])))
 
     def _follow_up_agrees(self, vote: Optional[str], name: str, message: Message) -> bool:
         """A `follow_up` vote on a message that names the `ask_<aspect>` intent's aspect."""

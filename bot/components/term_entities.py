@@ -59,6 +59,16 @@ def named_plans(entities: List[Dict[str, Any]]) -> List[str]:
     return [e["value"] for e in entities if e.get("entity") == "plan" and e.get("role") != HINT_ROLE]
 
 
+def hinted_plans(entities: List[Dict[str, Any]]) -> List[str]:
+    """The plans a message's words only suggest (plan entities with the `hint` role)."""
+    return [e["value"] for e in entities if e.get("entity") == "plan" and e.get("role") == HINT_ROLE]
+
+
+def refers_back(entities: List[Dict[str, Any]]) -> bool:
+    """Whether the message points back to the previous answer's plan ("how do I evaluate it?")."""
+    return any(e.get("entity") == "reference" for e in entities)
+
+
 def _terms_from_knowledge_base() -> Terms:
     return repository_for(get_settings().knowledge_db_url).terms()
 

@@ -121,8 +121,6 @@ def test_the_component_does_not_count_a_hinted_plan_as_named():
     message.set(TOKENS_NAMES[TEXT], MorphologyTokenizer(MorphologyTokenizer.get_default_config()).tokenize(message, TEXT))
     EvidenceFusion(CONFIG).process([message])
     assert message.get(INTENT)["name"] == "out_of_scope"  # the out-of-scope factor needs a named plan
-    EvidenceFusion({**CONFIG, "count_plan_hints": True}).process([message])
-    assert message.get(INTENT)["name"] == "ask_evaluation"
 
 
 def test_saying_plan_is_enough_for_the_no_plan_factor():
@@ -135,6 +133,44 @@ def test_saying_plan_is_enough_for_the_no_plan_factor():
         message = Message(data={TEXT: text})
         message.set(INTENT_RANKING_KEY, ranking)
         message.set(ENTITIES, [{"entity": "aspect", "value": "tools"}])
+        message.set(TOKENS_NAMES[TEXT], tokenizer.tokenize(message, TEXT))
+        EvidenceFusion(config).process([message])
+        assert message.get(INTENT)["name"] == expected, text
+
+
+def test_a_pronoun_or_a_reference_to_the_plans_is_enough_for_the_no_plan_factor():
+    ranking = [{"name": "ask_budget", "confidence": 0.6}, {"name": "out_of_scope", "confidence": 0.4}]
+    tokenizer = MorphologyTokenizer(MorphologyTokenizer.get_default_config())
+    config = {**CONFIG, "no_plan_factor": 0.15, "pronoun_lemmas": ["them", "on"]}
+    for text, entities, expected in [
+        ("Which of them needs more money?", [], "ask_budget"),
+        ("Który z nich wymaga większego budżetu?", [], "ask_budget"),
+        ("What budget does it usually need?", [{"entity": "reference", "value": "plan"}], "ask_budget"),
+        ("What budget does a small bakery need?", [], "out_of_scope"),
+    ]:
+        message = Message(data={TEXT: text})
+        message.set(INTENT_RANKING_KEY, ranking)
+        message.set(ENTITIES, [{"entity": "aspect", "value": "budget"}, *entities])
+        message.set(TOKENS_NAMES[TEXT], tokenizer.tokenize(message, TEXT))
+        EvidenceFusion(config).process([message])
+        assert message.get(INTENT)["name"] == expected, text
+    message = Message(data={TEXT: "Which of them needs more money?"})
+    message.set(INTENT_RANKING_KEY, ranking)
+    message.set(ENTITIES, [{"entity": "aspect", "value": "budget"}])
+    message.set(TOKENS_NAMES[TEXT], tokenizer.tokenize(message, TEXT))
+    EvidenceFusion({**config, "pronoun_lemmas": []}).process([message])
+    assert message.get(INTENT)["name"] == "out_of_scope"  # without the pronouns listed
+
+
+def test_a_reference_in_a_long_message_is_not_the_previous_plan():
+    ranking = [{"name": "ask_combining", "confidence": 0.6}, {"name": "out_of_scope", "confidence": 0.4}]
+    tokenizer = MorphologyTokenizer(MorphologyTokenizer.get_default_config())
+    config = {**CONFIG, "no_plan_factor": 0.15, "reference_max_words": 7}
+    for text, expected in [("how do I combine it?", "ask_combining"),
+                           ("What is synergy and how is it created by IMC?", "out_of_scope")]:
+        message = Message(data={TEXT: text})
+        message.set(INTENT_RANKING_KEY, ranking)
+        message.set(ENTITIES, [{"entity": "aspect", "value": "combining"}, {"entity": "reference", "value": "plan"}])
         message.set(TOKENS_NAMES[TEXT], tokenizer.tokenize(message, TEXT))
         EvidenceFusion(config).process([message])
         assert message.get(INTENT)["name"] == expected, text
