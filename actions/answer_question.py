@@ -9,11 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation, handoff
+from actions.conversation import ASPECT_INTENT_PREFIX, FAQ_INTENT_PREFIX
 from actions.knowledge_base import KnowledgeUnavailable, get_service
 
 FOLLOW_UP_INTENT = "follow_up"
-ASPECT_INTENT_PREFIX = "ask_"
-FAQ_INTENT_PREFIX = "faq_"
 # The aspect that only says "the difference between the plans": a named aspect wins over it.
 GENERAL_ASPECT = "overview"
 DEFAULT_ASPECT = "definition"

@@ -9,6 +9,10 @@ from rasa_sdk import Tracker
 from bot.services import message_limit
 from knowledge import LANGUAGES
 
+# The intents that name a knowledge-base entry: `ask_<aspect>` and `faq_<id>`.
+ASPECT_INTENT_PREFIX = "ask_"
+FAQ_INTENT_PREFIX = "faq_"
+
 
 def language(tracker: Tracker) -> str:
     value = tracker.get_slot("language")

@@ -22,6 +22,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
+from actions.knowledge_base import KnowledgeUnavailable
+from actions.suggestions import suggestions
 from bot.services import check_settings, handoff_contact
 
 # Read once at start: a wrong ADVISOR_CONTACT stops the action server with the variable's name
@@ -88,7 +90,12 @@ def after_decline(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
 
 
 class ActionDecline(Action):
-    """A question outside the guide: the polite decline, and a person on the second in a row."""
+    """A question outside the guide: the polite decline, and a person on the second in a row.
+
+    When the message uses the guide's words for an aspect of the plans (an `aspect` entity), the
+    decline carries the topics it most likely meant as buttons (actions/suggestions.py): a real
+    question the classifier could not place ("Kto jest za co odpowiedzialny?") is one click from
+    its answer, and a near miss ("What is a budget?") is still declined."""
 
     def name(self) -> Text:
         return "action_decline"
@@ -96,7 +103,13 @@ class ActionDecline(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_decline")
+        buttons: List[Dict[str, str]] = []
+        if conversation.entity_values(tracker, "aspect"):
+            try:
+                buttons = suggestions(tracker, conversation.language(tracker))
+            except KnowledgeUnavailable:  # the decline itself needs no knowledge base
+                buttons = []
+        dispatcher.utter_message(response="utter_decline", buttons=buttons)
         after_decline(dispatcher, tracker)
         return []
 

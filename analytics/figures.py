@@ -2,7 +2,9 @@
 
 How a turn (a user message and the bot events up to the next one) is read, from the payloads
 the assistant sends (README, "What every answer sends"):
-- did-you-mean: a bot message with buttons from `action_did_you_mean` (`utter_did_you_mean`);
+- did-you-mean: a bot message with buttons of likely topics, from `action_did_you_mean`
+  (`utter_did_you_mean`) or from a decline that offers them (`action_decline`, `utter_decline`):
+  either way a click on a topic answers the question;
 - answered: a `{"source": {"id": ...}}` payload (not the sources cited by a plan draft);
 - declined: a `{"source": null, "fallback": true}` payload and neither of the above;
 - a request for a person (`"handoff": true` on that payload, actions/handoff.py) is none of
@@ -27,6 +29,7 @@ FEEDBACK_INTENT = "feedback"
 FEEDBACK_PREFIX = "/feedback"
 DID_YOU_MEAN_ACTION = "action_did_you_mean"
 DID_YOU_MEAN_RESPONSE = "utter_did_you_mean"
+DECLINE_ACTION = "action_decline"
 START_PLAN_ACTION = "action_start_plan"
 DRAFT_ACTION = "action_present_draft"
 UNCLEAR = "unclear"
@@ -165,7 +168,7 @@ class ReportBuilder:
         turn = conversation.turn
         if turn is not None:
             utter = (data.get("metadata") or {}).get("utter_action")
-            if payload.get("buttons") and (action == DID_YOU_MEAN_ACTION or utter == DID_YOU_MEAN_RESPONSE):
+            if payload.get("buttons") and (action in (DID_YOU_MEAN_ACTION, DECLINE_ACTION) or utter == DID_YOU_MEAN_RESPONSE):
                 turn.buttons = True
         if not isinstance(custom, dict):
             return

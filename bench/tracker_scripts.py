@@ -117,12 +117,14 @@ class Script:
         self.listen()
         return self
 
-    def decline(self, text: str, lang: Optional[str] = None) -> "Script":
-        """A question outside the guide (rule out_of_scope -> utter_decline)."""
+    def decline(self, text: str, lang: Optional[str] = None, suggestions: Sequence[str] = ()) -> "Script":
+        """A question outside the guide (rule out_of_scope -> action_decline), with the topics it
+        most likely meant as buttons when it used the guide's words (`suggestions`)."""
         self.user(text, "out_of_scope", lang)
-        self.action("utter_decline")
+        self.action("action_decline")
+        buttons = [{"title": f"topic {s}", "payload": f'/ask_{s}{{"aspect":"{s}","plan":"both"}}'} for s in suggestions]
         self.bot("Sorry, that is outside what I can help with.",
-                 {"source": None, "fallback": True, "language": self.lang}, utter="utter_decline")
+                 {"source": None, "fallback": True, "language": self.lang}, buttons=buttons or None, utter="utter_decline")
         self.listen()
         return self
 

@@ -133,3 +133,41 @@ async def test_not_understood_twice_in_a_row_offers_a_person(fake_kb, monkeypatc
         "text": "a to?", "intent": {"name": "follow_up", "confidence": 0.9}, "entities": []}}
     third = await run(ActionAnswerQuestion(), declined_turn() + [no_topic])
     assert [m["response"] for m in third] == ["utter_default", "utter_handoff_unconfigured"]
+
+
+def question(text: str, entities: List[Dict[str, Any]], ranking: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "out_of_scope", "confidence": ranking[0]["confidence"]},
+        "intent_ranking": ranking, "entities": entities}}
+
+
+RANKING = [{"name": "out_of_scope", "confidence": 0.6}, {"name": "ask_team", "confidence": 0.3},
+           {"name": "greet", "confidence": 0.1}]
+
+
+async def test_a_decline_of_a_message_in_the_guides_words_offers_its_likely_topics(fake_kb, monkeypatch):
+    monkeypatch.delenv("ADVISOR_CONTACT", raising=False)
+    [decline] = await run(ActionDecline(), [question("Kto jest za co odpowiedzialny?",
+                                                     [{"entity": "aspect", "value": "team"}], RANKING)])
+    assert decline["response"] == "utter_decline"
+    assert [b["payload"] for b in decline["buttons"]] == ['/ask_team{"aspect":"team","plan":"both"}']
+    # no aspect of the plans named: a plain decline, whatever the ranking
+    [decline] = await run(ActionDecline(), [question("Jaka będzie jutro pogoda?", [], RANKING)])
+    assert decline["response"] == "utter_decline" and not decline["buttons"]
+
+
+async def test_a_decline_needs_no_knowledge_base(monkeypatch):
+    from actions.knowledge_base import KnowledgeUnavailable, use_service
+
+    class Unavailable:
+        def topics(self, lang):
+            raise KnowledgeUnavailable("down")
+
+    monkeypatch.delenv("ADVISOR_CONTACT", raising=False)
+    use_service(Unavailable())
+    try:
+        [decline] = await run(ActionDecline(), [question("Kto jest za co odpowiedzialny?",
+                                                         [{"entity": "aspect", "value": "team"}], RANKING)])
+    finally:
+        use_service(None)
+    assert decline["response"] == "utter_decline" and not decline["buttons"]

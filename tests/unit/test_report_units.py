@@ -102,3 +102,11 @@ def test_the_report_words_cover_what_it_draws() -> None:
     assert set(words["languages"]) == {"pl", "en"}
     for column, by_language in words["failed_questions"].items():
         assert by_language.get("en"), column
+
+
+def test_a_decline_that_offers_topics_is_a_did_you_mean_and_its_click_answers_the_question() -> None:
+    script = Script("s", 1_796_000_000.0, "pl").decline("Kto jest za co odpowiedzialny?", suggestions=("team",))
+    script.ask('/ask_team{"aspect":"team","plan":"both"}', "team/both").decline("jaka pogoda?")
+    result = report_of(script)
+    assert (result["did_you_mean"], result["declined"], result["answered"], result["did_you_mean_accepted"]) == (1, 1, 1, 1)
+    assert {g["text"]: g["accepted"] for g in result["unanswered"]} == {"Kto jest za co odpowiedzialny?": 1, "jaka pogoda?": 0}
