@@ -34,10 +34,15 @@ def _which_goal(text: str, goals: ps.GoalList, lang: str) -> Tuple[Optional[int]
     return number, replacement, None
 
 
-def _list_reply(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
-    goals.replies.text(chat_text(render_progress(
+def progress_text(goals: ps.GoalList, business: Optional[str], lang: str) -> str:
+    """The plan in progress (business, goals, goals set aside) as chat text."""
+    return chat_text(render_progress(
         business, goals.goals, goals.set_aside, goals.pending, get_service().drafting().labels(lang),
-        get_service().plan_names(lang))))
+        get_service().plan_names(lang)))
+
+
+def _list_reply(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
+    goals.replies.text(progress_text(goals, business, lang))
 
 
 def _pointed_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> Tuple[Optional[int], Optional[str]]:
