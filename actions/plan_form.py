@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import conversation, plan_state as ps
 from actions.knowledge_base import get_classifier, get_horizon_signals, get_input_reader, get_service
+from knowledge import PLANS
 from knowledge.plan_input import clean, has_words
 from language import MESSAGE_LANGUAGE
 
@@ -155,7 +156,7 @@ def horizon_term(text: str, lang: str) -> Optional[str]:
     horizon_signals = get_horizon_signals()
     plans = {reason.get("plan") for reason in get_classifier().classify(text, lang).reasons
              if reason.get("signal") in horizon_signals}
-    plans &= {"sales", "marketing"}
+    plans &= set(PLANS)
     if plans == {"sales"}:
         return "short_term"
     if plans == {"marketing"}:

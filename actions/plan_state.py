@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from knowledge import PLAN_VIEWS, PLANS
 from language.folding import fold
 
 PLAN_FORM = "plan_form"
@@ -100,7 +101,7 @@ def classification_payload(goal: str, classification: Any) -> Dict[str, Any]:
 
 def verdict_reason(plan: str, reasons: List[Mapping[str, Any]]) -> str:
     """The short reason shown with a verdict: the first reason behind each plan it names."""
-    wanted = ("sales", "marketing") if plan == "both" else (plan,)
+    wanted = PLANS if plan == "both" else (plan,)
     chosen = [next((r for r in reasons if r.get("plan") == p), None) for p in wanted]
     chosen = [r for r in chosen if r] or reasons[:1]
     return " ".join(str(r["text"]) for r in chosen)
@@ -222,7 +223,7 @@ class GoalList:
         return number if 1 <= number <= len(self.goals) else None
 
     def counts(self) -> Dict[str, int]:
-        counts = {plan: sum(1 for g in self.goals if g["plan"] == plan) for plan in ("sales", "marketing", "both")}
+        counts = {plan: sum(1 for g in self.goals if g["plan"] == plan) for plan in PLAN_VIEWS}
         return {**counts, "count": len(self.goals), "set_aside": len(self.set_aside)}
 
     def _verdict(self, number: int, goal: Mapping[str, Any], plan_names: Mapping[str, str]) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from knowledge import PLANS
 from knowledge.classifier import GoalClassifier, classifier_from_repository
 from knowledge.db import sessions, upgrade_schema
 from knowledge.drafting import Drafting, build_plan, drafting_from_repository, render_markdown, render_saved, section_titles
@@ -88,7 +89,7 @@ class KnowledgeService:
     def plan_names(self, language: str) -> Dict[str, str]:
         """The plans' names in `language` ("plan sprzedaży", "marketing plan")."""
         with _database_errors():
-            facts = {plan: self._repository.plan_facts(plan, language) for plan in ("sales", "marketing")}
+            facts = {plan: self._repository.plan_facts(plan, language) for plan in PLANS}
         return {plan: f.name for plan, f in facts.items() if f is not None}
 
     # -- what is built from the content -----------------------------------------------------------
