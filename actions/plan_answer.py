@@ -20,8 +20,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation, plan_state as ps
+from actions.answer_question import ASPECT_INTENT_PREFIX, FOLLOW_UP_INTENT
 from actions.knowledge_base import get_input_reader
 from actions.plan_form import names_time
+from knowledge import ASPECTS
 
 COMMAND_INTENTS = (
     "cancel", "start_plan", "show_plan", "export_plan", "remove_goal", "replace_goal", "switch_language", "help",
@@ -29,9 +31,9 @@ COMMAND_INTENTS = (
 )
 SOCIAL_INTENTS = ("greet", "thank", "goodbye", "affirm", "deny")
 QUESTION_INTENTS = (
-    "ask_overview", "ask_definition", "ask_goals", "ask_scope", "ask_tools", "ask_team", "ask_budget",
-    "ask_evaluation", "ask_combining", "faq_difference_sales_marketing", "faq_marketing_plan_includes_sales",
-    "follow_up",
+    *(ASPECT_INTENT_PREFIX + aspect for aspect in ASPECTS),
+    "faq_difference_sales_marketing", "faq_marketing_plan_includes_sales",
+    FOLLOW_UP_INTENT,
 )
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 FEEDBACK_INTENT = "feedback"
