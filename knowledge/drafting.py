@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from knowledge import PLANS
 from knowledge.schema import DraftingFile
@@ -26,11 +26,10 @@ SALES_COMPONENT_FAQ = "faq/marketing_plan_includes_sales"
 SALES_COMPONENT_LIST = "sales_component"
 
 
-
 # ---- the content document ------------------------------------------------------------------
 
 
-def validate_drafting(doc: Any, section_ids: Optional[Set[str]] = None) -> List[Problem]:
+def validate_drafting(doc: Any) -> List[Problem]:
     """Every problem in the drafting document (empty when it is valid)."""
     return check(DraftingFile, doc, entry_depth=2)[1]
 
@@ -249,21 +248,16 @@ def _header(body: Mapping[str, Any], labels: Labels, plan_id: Optional[str], cre
     lines = [f"# {labels('title', business=body.get('business') or labels('untitled'))}"]
     if plan_id and created_at:
         lines += ["", labels("meta", date=created_at.date().isoformat(), id=plan_id)]
-    lines += ["", labels("horizon_and_budget", horizon=_horizon_text(body.get("horizon"), labels),
-                         budget=_budget_text(body.get("budget"), labels))]
+    lines += ["", labels("horizon_and_budget", horizon=_answer_text(body.get("horizon"), labels),
+                         budget=_answer_text(body.get("budget"), labels))]
     return "\n".join(lines)
 
 
-def _horizon_text(horizon: Optional[Mapping[str, Any]], labels: Labels) -> str:
-    if not horizon:
+def _answer_text(answer: Optional[Mapping[str, Any]], labels: Labels) -> str:
+    """The horizon or budget as the user gave it, or why there is none."""
+    if not answer:
         return labels("not_given")
-    return labels("not_decided") if horizon.get("not_sure") else str(horizon.get("text"))
-
-
-def _budget_text(budget: Optional[Mapping[str, Any]], labels: Labels) -> str:
-    if not budget:
-        return labels("not_given")
-    return labels("not_decided") if budget.get("not_sure") else str(budget.get("text"))
+    return labels("not_decided") if answer.get("not_sure") else str(answer.get("text"))
 
 
 def _horizon_note(plan_id: str, horizon: Mapping[str, Any], labels: Labels) -> Optional[str]:
