@@ -174,42 +174,57 @@ def render_markdown(
     goals = {goal["number"]: goal for goal in body.get("goals") or []}
     horizon = body.get("horizon") or {}
     for plan in body.get("plans") or []:
-        lines = [f"## {_capitalised(plan['name'])}", "", f"**{labels('goals')}**"]
-        for number in plan["goals"]:
-            lines.append("- " + _goal_line(goals[number], plan["id"], labels, cite))
-        lines += ["", f"**{labels('from_guide')}**"]
-        facts = plan.get("facts") or {}
-        if "horizon" in facts:
-            lines.append(f"- **{labels('horizon')}:** {facts['horizon']['text']} {cite(facts['horizon']['section'])}")
-            note = _horizon_note(plan["id"], horizon, labels)
-            if note:
-                lines.append(f"  {note}")
-        tools = plan.get("tools") or {}
-        if tools.get("items"):
-            lines.append(f"- **{labels('tools')}:** {', '.join(tools['items'])} {cite(tools.get('section'))}")
-        for key in ("team", "budget", "evaluation"):
-            if key in facts:
-                lines.append(f"- **{labels(key)}:** {facts[key]['text']} {cite(facts[key]['section'])}")
-        blocks.append("\n".join(lines).rstrip())
+        blocks.append(_plan_block(plan, goals, horizon, labels, cite))
     combining = body.get("combining")
     if combining:
         blocks.append(f"## {labels('combining')}\n\n{combining['text']} {cite(combining['section'])}")
     component = body.get("sales_component") or {}
     if component.get("text"):
-        lines = [f"## {labels('sales_component')}", "", f"{component['text']} {cite(component.get('section'))}"]
-        if component.get("items"):
-            lines.append("")
-            lines.extend(f"- {item}" for item in component["items"])
-        if component.get("goals") and any(p["id"] == "marketing" for p in body.get("plans") or []):
-            texts = ", ".join(labels("quoted", text=goals[n]["text"]) for n in component["goals"] if n in goals)
-            lines.extend(["", labels("sales_component_goals", goals=texts)])
-        blocks.append("\n".join(lines))
+        has_marketing_plan = any(p["id"] == "marketing" for p in body.get("plans") or [])
+        blocks.append(_sales_component_block(component, goals, has_marketing_plan, labels, cite))
     aside = body.get("set_aside") or []
     if aside:
         lines = [f"## {labels('set_aside')}", "", labels("set_aside_note"), ""]
         lines.extend("- " + _goal_line(goal, None, labels, cite) for goal in aside)
         blocks.append("\n".join(lines))
     return blocks
+
+
+def _plan_block(
+    plan: Mapping[str, Any], goals: Mapping[int, Mapping[str, Any]], horizon: Mapping[str, Any], labels: Labels, cite
+) -> str:
+    """One plan: its goals, then the guide's facts about it."""
+    lines = [f"## {_capitalised(plan['name'])}", "", f"**{labels('goals')}**"]
+    for number in plan["goals"]:
+        lines.append("- " + _goal_line(goals[number], plan["id"], labels, cite))
+    lines += ["", f"**{labels('from_guide')}**"]
+    facts = plan.get("facts") or {}
+    if "horizon" in facts:
+        lines.append(f"- **{labels('horizon')}:** {facts['horizon']['text']} {cite(facts['horizon']['section'])}")
+        note = _horizon_note(plan["id"], horizon, labels)
+        if note:
+            lines.append(f"  {note}")
+    tools = plan.get("tools") or {}
+    if tools.get("items"):
+        lines.append(f"- **{labels('tools')}:** {', '.join(tools['items'])} {cite(tools.get('section'))}")
+    for key in ("team", "budget", "evaluation"):
+        if key in facts:
+            lines.append(f"- **{labels(key)}:** {facts[key]['text']} {cite(facts[key]['section'])}")
+    return "\n".join(lines).rstrip()
+
+
+def _sales_component_block(
+    component: Mapping[str, Any], goals: Mapping[int, Mapping[str, Any]], has_marketing_plan: bool, labels: Labels, cite
+) -> str:
+    """The sales component of a marketing plan, with the user's goals that belong to it."""
+    lines = [f"## {labels('sales_component')}", "", f"{component['text']} {cite(component.get('section'))}"]
+    if component.get("items"):
+        lines.append("")
+        lines.extend(f"- {item}" for item in component["items"])
+    if component.get("goals") and has_marketing_plan:
+        texts = ", ".join(labels("quoted", text=goals[n]["text"]) for n in component["goals"] if n in goals)
+        lines.extend(["", labels("sales_component_goals", goals=texts)])
+    return "\n".join(lines)
 
 
 def render_progress(
