@@ -86,7 +86,10 @@ def replace_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[st
     if len(replacement) > ps.MAX_TEXT_CHARS:
         goals.replies.response("utter_plan_input_too_long", length=len(replacement), limit=ps.MAX_TEXT_CHARS)
         return True
-    waiting, goals.pending = goals.pending, None  # the new text is a goal, not a clarification
+    # An unclear goal may be waiting for its clarifying question. The new text is a goal, not the
+    # answer to it; if the new text is unclear too, it takes the one clarifying question and the
+    # waiting goal is set aside; otherwise the waiting goal goes on waiting.
+    waiting, goals.pending = goals.pending, None
     goals.add(replacement, get_classifier(), lang, get_service().plan_names(lang))
     if waiting and goals.pending:
         goals.pending, held = waiting, goals.pending

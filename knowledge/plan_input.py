@@ -59,7 +59,8 @@ class BudgetReading:
 
 
 class PlanInputReader:
-    """Reads goal references and budgets with the drafting document's words. Build once."""
+    """Reads goal references, replacement texts, periods and budgets with the drafting document's
+    words. Build once."""
 
     def __init__(self, drafting: Drafting, lemmatizer: Lemmatizer) -> None:
         self._lemmatizer = lemmatizer

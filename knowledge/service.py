@@ -28,8 +28,9 @@ def validate(content_dir: Path) -> Content:
 def load(content_dir: Path, db_url: str) -> Content:
     """Validate the content, then replace the knowledge base in one transaction.
 
-    The database is first migrated to the latest schema. Nothing is written unless the whole content is valid, and a failure while writing rolls
-    the transaction back, leaving the previous content in place.
+    The database is first migrated to the latest schema. Nothing is written unless the whole
+    content is valid, and a failure while writing rolls the transaction back, leaving the
+    previous content in place.
     """
     content = read_content(content_dir)
     upgrade_schema("knowledge", db_url)
@@ -56,8 +57,9 @@ class KnowledgeService:
 
     Built on a repository and a plan store (knowledge.repository / knowledge.plans, or in-memory
     fakes of both in tests). Every database error, and a knowledge base never loaded, comes out
-    as `KnowledgeUnavailable`. The goal classifier, the drafting labels and the input reader are
-    built from the content on first use and kept: after `advisor kb load`, restart the process.
+    as `KnowledgeUnavailable`. The goal classifier, the drafting labels, the input reader and the
+    horizon signals are built from the content on first use and kept: after `advisor kb load`,
+    restart the process.
     """
 
     def __init__(self, repository: AbstractKnowledgeRepository, plans: Any, lemmatizer: Optional[Callable[[], Any]] = None) -> None:
