@@ -330,13 +330,18 @@ def _render(nlu: Dict[str, NluFiles], planned: Dict[str, Dict[str, List[str]]], 
             summary.added[(block.file, intent)] = texts
     rendered: Dict[Path, str] = {}
     for path, at in inserts.items():
-        lines = list(next(files.lines[path] for files in nlu.values() if path in files.lines))
+        lines = list(_original_lines(nlu, path))
         for number in sorted(at, reverse=True):
             if not lines[number].endswith("\n"):
                 lines[number] += "\n"
             lines[number + 1:number + 1] = at[number]
         rendered[path] = "".join(lines)
     return rendered
+
+
+def _original_lines(nlu: Dict[str, NluFiles], path: Path) -> List[str]:
+    """The lines of the NLU file at `path` as they were read."""
+    return next(files.lines[path] for files in nlu.values() if path in files.lines)
 
 
 def _check_with_rasa(new_files: Dict[Path, str], nlu: Dict[str, NluFiles], planned: Dict[str, Dict[str, List[str]]]) -> None:
@@ -346,7 +351,7 @@ def _check_with_rasa(new_files: Dict[Path, str], nlu: Dict[str, NluFiles], plann
     problems = []
     for path, text in new_files.items():
         try:
-            before = RasaYAMLReader().reads("".join(next(f.lines[path] for f in nlu.values() if path in f.lines)))
+            before = RasaYAMLReader().reads("".join(_original_lines(nlu, path)))
             after = RasaYAMLReader().reads(text)
         except Exception as error:  # Rasa raises several exception types for bad files
             problems.append(f"{_relative(path)}: the new file would not be valid Rasa data: {error}")
