@@ -152,34 +152,50 @@ class GoalList:
             original, clarification = self.pending, text
             classified_text = f"{original}. {clarification}"
         else:
+            if self._refused(text):
+                return
             original, clarification, classified_text = text, None, text
-            existing = self.number_of(text)
-            if existing is not None and not (self.replace and self.replace["number"] == existing):
-                self.replies.response("utter_goal_duplicate", goal=text, number=existing)
-                return
-            if self.replace is None and len(self.goals) >= MAX_GOALS:
-                self.replies.response("utter_goal_limit", count=MAX_GOALS)
-                return
         result = classifier.classify(classified_text, lang)
-        payload = classification_payload(classified_text, result)
         reasons = [dict(r) for r in result.reasons]
-        if result.plan == "unclear":
-            if clarification is None:
-                # one clarifying question, asked by action_ask_goal
-                self.pending = original
-                if reasons:
-                    self.replies.text(verdict_reason("unclear", reasons))
-                self.replies.json(payload)
-                return
-            self.pending = None
-            self.set_aside.append({"text": original, "clarification": clarification, "reasons": reasons})
-            if self.replace:
-                self._drop(self.replace["number"])
-            self.replace = None
-            self.replies.response("utter_goal_set_aside", goal=original)
-            self.replies.json(payload)
-            return
-        goal = {"text": original, "plan": result.plan, "reasons": reasons}
+        if result.plan != "unclear":
+            self._record(original, clarification, result.plan, reasons, plan_names)
+        elif clarification is None:
+            self._ask_to_clarify(original, reasons)
+        else:
+            self._set_aside_clarified(original, clarification, reasons)
+        self.replies.json(classification_payload(classified_text, result))
+
+    def _refused(self, text: str) -> bool:
+        """Whether a new goal is refused (already in the list, or the list is full), with the reply."""
+        existing = self.number_of(text)
+        if existing is not None and not (self.replace and self.replace["number"] == existing):
+            self.replies.response("utter_goal_duplicate", goal=text, number=existing)
+            return True
+        if self.replace is None and len(self.goals) >= MAX_GOALS:
+            self.replies.response("utter_goal_limit", count=MAX_GOALS)
+            return True
+        return False
+
+    def _ask_to_clarify(self, original: str, reasons: List[Dict[str, Any]]) -> None:
+        """An unclear goal gets one clarifying question, asked by action_ask_goal."""
+        self.pending = original
+        if reasons:
+            self.replies.text(verdict_reason("unclear", reasons))
+
+    def _set_aside_clarified(self, original: str, clarification: str, reasons: List[Dict[str, Any]]) -> None:
+        """Still unclear after the clarifying question: the goal is set aside (and a goal being
+        replaced by it is dropped)."""
+        self.pending = None
+        self.set_aside.append({"text": original, "clarification": clarification, "reasons": reasons})
+        if self.replace:
+            self._drop(self.replace["number"])
+        self.replace = None
+        self.replies.response("utter_goal_set_aside", goal=original)
+
+    def _record(self, original: str, clarification: Optional[str], plan: str, reasons: List[Dict[str, Any]],
+                plan_names: Mapping[str, str]) -> None:
+        """A classified goal: added to the list (or in place of the goal being replaced), with its verdict."""
+        goal = {"text": original, "plan": plan, "reasons": reasons}
         if clarification:
             goal["clarification"] = clarification
         self.pending = None
@@ -192,7 +208,6 @@ class GoalList:
             number = len(self.goals)
         self.replace = None
         self._verdict(number, goal, plan_names)
-        self.replies.json(payload)
 
     def set_pending_aside(self, classifier: Any, lang: str) -> None:
         """The clarifying question got no answer ("nie wiem", "that's all"): keep the goal aside,
