@@ -9,6 +9,9 @@ from rasa_sdk import Tracker
 from bot.services import message_limit
 from knowledge import LANGUAGES
 
+FEEDBACK_INTENT = "feedback"
+"""A vote on an answer (`/feedback{...}`, bot/domain/feedback.yml): neither a question nor an answer."""
+
 
 def language(tracker: Tracker) -> str:
     value = tracker.get_slot("language")

@@ -36,9 +36,6 @@ QUESTION_INTENTS = (
     FOLLOW_UP_INTENT,
 )
 OUT_OF_SCOPE_INTENT = "out_of_scope"
-FEEDBACK_INTENT = "feedback"
-"""A vote on an answer (`/feedback{...}`, bot/domain/feedback.yml): never an answer, even when its
-comment names an amount or a period; data/rules/feedback.yml thanks for it and the form asks again."""
 GOALS_DONE_INTENT = "goals_done"
 
 
@@ -91,7 +88,9 @@ def is_answer(intent: Optional[str], confidence: float, text: str, looks_like_an
     `looks_like_answer`: the text has what the question asks for (an amount for the budget, a
     period for the horizon), so only a sure command takes it away from the form.
     """
-    if intent == FEEDBACK_INTENT:
+    if intent == conversation.FEEDBACK_INTENT:
+        # never an answer, even when the vote's comment names an amount or a period;
+        # data/rules/feedback.yml thanks for it and the form asks again
         return False
     if intent in COMMAND_INTENTS:
         return confidence < (cutoffs.command_over_answer if looks_like_answer else cutoffs.command)
