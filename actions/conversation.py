@@ -12,6 +12,8 @@ from knowledge import LANGUAGES
 # The intents that name a knowledge-base entry: `ask_<aspect>` and `faq_<id>`.
 ASPECT_INTENT_PREFIX = "ask_"
 FAQ_INTENT_PREFIX = "faq_"
+FEEDBACK_INTENT = "feedback"
+"""A vote on an answer (`/feedback{...}`, bot/domain/feedback.yml): neither a question nor an answer."""
 
 
 def language(tracker: Tracker) -> str:

@@ -30,7 +30,6 @@ from bot.services import check_settings, handoff_contact
 # instead of failing every action later (the contact itself is read again at each offer).
 check_settings()
 
-FEEDBACK_INTENT = "feedback"
 DECLINES_BEFORE_HANDOFF = 2
 HANDOFF_RESPONSES = ("utter_handoff", "utter_handoff_after_declines", "utter_handoff_unconfigured")
 
@@ -64,7 +63,7 @@ def declines_before(events: List[Dict[str, Any]]) -> int:
     turns = _turns_newest_first(events)
     next(turns, None)  # the current turn, still being answered
     for user, bot_events in turns:
-        if ((user.get("parse_data") or {}).get("intent") or {}).get("name") == FEEDBACK_INTENT:
+        if ((user.get("parse_data") or {}).get("intent") or {}).get("name") == conversation.FEEDBACK_INTENT:
             continue
         if any(_offered_handoff(event) for event in bot_events):
             break

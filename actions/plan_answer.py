@@ -20,8 +20,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation, plan_state as ps
+from actions.answer_question import ASPECT_INTENT_PREFIX, FOLLOW_UP_INTENT
 from actions.knowledge_base import get_input_reader
 from actions.plan_form import names_time
+from knowledge import ASPECTS
 
 COMMAND_INTENTS = (
     "cancel", "start_plan", "show_plan", "export_plan", "remove_goal", "replace_goal", "switch_language", "help",
@@ -29,14 +31,11 @@ COMMAND_INTENTS = (
 )
 SOCIAL_INTENTS = ("greet", "thank", "goodbye", "affirm", "deny")
 QUESTION_INTENTS = (
-    "ask_overview", "ask_definition", "ask_goals", "ask_scope", "ask_tools", "ask_team", "ask_budget",
-    "ask_evaluation", "ask_combining", "faq_difference_sales_marketing", "faq_marketing_plan_includes_sales",
-    "follow_up",
+    *(ASPECT_INTENT_PREFIX + aspect for aspect in ASPECTS),
+    "faq_difference_sales_marketing", "faq_marketing_plan_includes_sales",
+    FOLLOW_UP_INTENT,
 )
 OUT_OF_SCOPE_INTENT = "out_of_scope"
-FEEDBACK_INTENT = "feedback"
-"""A vote on an answer (`/feedback{...}`, bot/domain/feedback.yml): never an answer, even when its
-comment names an amount or a period; data/rules/feedback.yml thanks for it and the form asks again."""
 GOALS_DONE_INTENT = "goals_done"
 
 
@@ -89,7 +88,9 @@ def is_answer(intent: Optional[str], confidence: float, text: str, looks_like_an
     `looks_like_answer`: the text has what the question asks for (an amount for the budget, a
     period for the horizon), so only a sure command takes it away from the form.
     """
-    if intent == FEEDBACK_INTENT:
+    if intent == conversation.FEEDBACK_INTENT:
+        # never an answer, even when the vote's comment names an amount or a period;
+        # data/rules/feedback.yml thanks for it and the form asks again
         return False
     if intent in COMMAND_INTENTS:
         return confidence < (cutoffs.command_over_answer if looks_like_answer else cutoffs.command)

@@ -18,14 +18,22 @@ from rasa_sdk.types import DomainDict
 
 from actions import conversation, plan_state as ps
 from actions.knowledge_base import get_classifier, get_horizon_signals, get_input_reader, get_service
+from knowledge import PLANS
 from knowledge.plan_input import clean, has_words
 from language import MESSAGE_LANGUAGE
 
 NOT_SURE_INTENT = "not_sure"
+QUOTED_ANSWER_CHARS = 40
+"""An answer that cannot be read is quoted back in the reply cut to this many characters."""
 
 
 def _not_sure(tracker: Tracker) -> bool:
     return conversation.intent_name(tracker) == NOT_SURE_INTENT
+
+
+def _answer_text(value: Any) -> str:
+    """The slot's value as the plan would keep it; "" when it is not text."""
+    return clean(value if isinstance(value, str) else "")
 
 
 class ValidatePlanForm(FormValidationAction):
@@ -47,7 +55,7 @@ class ValidatePlanForm(FormValidationAction):
     @staticmethod
     def _checked_text(value: Any, replies: ps.Replies) -> Optional[str]:
         """The answer's text, or None after saying why it cannot be used."""
-        text = clean(value if isinstance(value, str) else "")
+        text = _answer_text(value)
         if not has_words(text):
             replies.response("utter_plan_input_empty")
             return None
@@ -113,14 +121,14 @@ class ValidatePlanForm(FormValidationAction):
             elif names_time(text, lang):
                 horizon = {"text": text, "term": horizon_term(text, lang), "not_sure": False}
             else:
-                replies.response("utter_horizon_unreadable", horizon=text[:40])
+                replies.response("utter_horizon_unreadable", horizon=text[:QUOTED_ANSWER_CHARS])
         replies.send(dispatcher)
         return {ps.HORIZON: horizon}
 
     def validate_budget(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         replies = ps.Replies()
         self._other_language(tracker, replies)
-        text = clean(value if isinstance(value, str) else "")
+        text = _answer_text(value)
         budget = None
         reading = get_input_reader().budget(text, conversation.language(tracker)) if has_words(text) else None
         if reading is None:
@@ -132,7 +140,7 @@ class ValidatePlanForm(FormValidationAction):
         elif reading.status in ("negative", "zero"):
             replies.response("utter_budget_not_positive", budget=text)
         else:
-            replies.response("utter_budget_unreadable", budget=text[:40])
+            replies.response("utter_budget_unreadable", budget=text[:QUOTED_ANSWER_CHARS])
         replies.send(dispatcher)
         return {ps.BUDGET: budget}
 
@@ -148,7 +156,7 @@ def horizon_term(text: str, lang: str) -> Optional[str]:
     horizon_signals = get_horizon_signals()
     plans = {reason.get("plan") for reason in get_classifier().classify(text, lang).reasons
              if reason.get("signal") in horizon_signals}
-    plans &= {"sales", "marketing"}
+    plans &= set(PLANS)
     if plans == {"sales"}:
         return "short_term"
     if plans == {"marketing"}:

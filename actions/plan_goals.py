@@ -34,10 +34,15 @@ def _which_goal(text: str, goals: ps.GoalList, lang: str) -> Tuple[Optional[int]
     return number, replacement, None
 
 
-def _list_reply(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
-    goals.replies.text(chat_text(render_progress(
+def progress_text(goals: ps.GoalList, business: Optional[str], lang: str) -> str:
+    """The plan in progress (business, goals, goals set aside) as chat text."""
+    return chat_text(render_progress(
         business, goals.goals, goals.set_aside, goals.pending, get_service().drafting().labels(lang),
-        get_service().plan_names(lang))))
+        get_service().plan_names(lang)))
+
+
+def _list_reply(goals: ps.GoalList, business: Optional[str], lang: str) -> None:
+    goals.replies.text(progress_text(goals, business, lang))
 
 
 def _pointed_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[str]) -> Tuple[Optional[int], Optional[str]]:
@@ -81,7 +86,10 @@ def replace_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[st
     if len(replacement) > ps.MAX_TEXT_CHARS:
         goals.replies.response("utter_plan_input_too_long", length=len(replacement), limit=ps.MAX_TEXT_CHARS)
         return True
-    waiting, goals.pending = goals.pending, None  # the new text is a goal, not a clarification
+    # An unclear goal may be waiting for its clarifying question. The new text is a goal, not the
+    # answer to it; if the new text is unclear too, it takes the one clarifying question and the
+    # waiting goal is set aside; otherwise the waiting goal goes on waiting.
+    waiting, goals.pending = goals.pending, None
     goals.add(replacement, get_classifier(), lang, get_service().plan_names(lang))
     if waiting and goals.pending:
         goals.pending, held = waiting, goals.pending

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation, plan_state as ps
 from actions.knowledge_base import KnowledgeUnavailable, get_service
-from knowledge.drafting import chat_text, plan_json, render_progress
+from actions.plan_goals import progress_text
+from knowledge.drafting import chat_text, plan_json
 
 
 class ActionShowPlan(Action):
@@ -24,9 +25,7 @@ class ActionShowPlan(Action):
             if ps.in_progress(tracker):
                 lang = conversation.language(tracker)
                 goals = ps.GoalList.from_tracker(tracker)
-                dispatcher.utter_message(text=chat_text(render_progress(
-                    tracker.get_slot(ps.BUSINESS), goals.goals, goals.set_aside, goals.pending,
-                    get_service().drafting().labels(lang), get_service().plan_names(lang))))
+                dispatcher.utter_message(text=progress_text(goals, tracker.get_slot(ps.BUSINESS), lang))
                 return []
             stored = get_service().latest_plan(tracker.sender_id)
             if stored is None:

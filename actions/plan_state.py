@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from knowledge import PLAN_VIEWS, PLANS
 from language.folding import fold
 
 PLAN_FORM = "plan_form"
@@ -100,7 +101,7 @@ def classification_payload(goal: str, classification: Any) -> Dict[str, Any]:
 
 def verdict_reason(plan: str, reasons: List[Mapping[str, Any]]) -> str:
     """The short reason shown with a verdict: the first reason behind each plan it names."""
-    wanted = ("sales", "marketing") if plan == "both" else (plan,)
+    wanted = PLANS if plan == "both" else (plan,)
     chosen = [next((r for r in reasons if r.get("plan") == p), None) for p in wanted]
     chosen = [r for r in chosen if r] or reasons[:1]
     return " ".join(str(r["text"]) for r in chosen)
@@ -151,34 +152,50 @@ class GoalList:
             original, clarification = self.pending, text
             classified_text = f"{original}. {clarification}"
         else:
+            if self._refused(text):
+                return
             original, clarification, classified_text = text, None, text
-            existing = self.number_of(text)
-            if existing is not None and not (self.replace and self.replace["number"] == existing):
-                self.replies.response("utter_goal_duplicate", goal=text, number=existing)
-                return
-            if self.replace is None and len(self.goals) >= MAX_GOALS:
-                self.replies.response("utter_goal_limit", count=MAX_GOALS)
-                return
         result = classifier.classify(classified_text, lang)
-        payload = classification_payload(classified_text, result)
         reasons = [dict(r) for r in result.reasons]
-        if result.plan == "unclear":
-            if clarification is None:
-                # one clarifying question, asked by action_ask_goal
-                self.pending = original
-                if reasons:
-                    self.replies.text(verdict_reason("unclear", reasons))
-                self.replies.json(payload)
-                return
-            self.pending = None
-            self.set_aside.append({"text": original, "clarification": clarification, "reasons": reasons})
-            if self.replace:
-                self._drop(self.replace["number"])
-            self.replace = None
-            self.replies.response("utter_goal_set_aside", goal=original)
-            self.replies.json(payload)
-            return
-        goal = {"text": original, "plan": result.plan, "reasons": reasons}
+        if result.plan != "unclear":
+            self._record(original, clarification, result.plan, reasons, plan_names)
+        elif clarification is None:
+            self._ask_to_clarify(original, reasons)
+        else:
+            self._set_aside_clarified(original, clarification, reasons)
+        self.replies.json(classification_payload(classified_text, result))
+
+    def _refused(self, text: str) -> bool:
+        """Whether a new goal is refused (already in the list, or the list is full), with the reply."""
+        existing = self.number_of(text)
+        if existing is not None and not (self.replace and self.replace["number"] == existing):
+            self.replies.response("utter_goal_duplicate", goal=text, number=existing)
+            return True
+        if self.replace is None and len(self.goals) >= MAX_GOALS:
+            self.replies.response("utter_goal_limit", count=MAX_GOALS)
+            return True
+        return False
+
+    def _ask_to_clarify(self, original: str, reasons: List[Dict[str, Any]]) -> None:
+        """An unclear goal gets one clarifying question, asked by action_ask_goal."""
+        self.pending = original
+        if reasons:
+            self.replies.text(verdict_reason("unclear", reasons))
+
+    def _set_aside_clarified(self, original: str, clarification: str, reasons: List[Dict[str, Any]]) -> None:
+        """Still unclear after the clarifying question: the goal is set aside (and a goal being
+        replaced by it is dropped)."""
+        self.pending = None
+        self.set_aside.append({"text": original, "clarification": clarification, "reasons": reasons})
+        if self.replace:
+            self._drop(self.replace["number"])
+        self.replace = None
+        self.replies.response("utter_goal_set_aside", goal=original)
+
+    def _record(self, original: str, clarification: Optional[str], plan: str, reasons: List[Dict[str, Any]],
+                plan_names: Mapping[str, str]) -> None:
+        """A classified goal: added to the list (or in place of the goal being replaced), with its verdict."""
+        goal = {"text": original, "plan": plan, "reasons": reasons}
         if clarification:
             goal["clarification"] = clarification
         self.pending = None
@@ -191,7 +208,6 @@ class GoalList:
             number = len(self.goals)
         self.replace = None
         self._verdict(number, goal, plan_names)
-        self.replies.json(payload)
 
     def set_pending_aside(self, classifier: Any, lang: str) -> None:
         """The clarifying question got no answer ("nie wiem", "that's all"): keep the goal aside,
@@ -222,7 +238,7 @@ class GoalList:
         return number if 1 <= number <= len(self.goals) else None
 
     def counts(self) -> Dict[str, int]:
-        counts = {plan: sum(1 for g in self.goals if g["plan"] == plan) for plan in ("sales", "marketing", "both")}
+        counts = {plan: sum(1 for g in self.goals if g["plan"] == plan) for plan in PLAN_VIEWS}
         return {**counts, "count": len(self.goals), "set_aside": len(self.set_aside)}
 
     def _verdict(self, number: int, goal: Mapping[str, Any], plan_names: Mapping[str, str]) -> None:

@@ -44,6 +44,10 @@ def suggestions(tracker: Tracker, lang: str) -> List[Dict[str, str]]:
         else:
             continue
         if title:
-            payload = f"/{name}" + (json.dumps(entities, separators=(",", ":")) if entities else "")
-            buttons.append({"title": title, "payload": payload})
+            buttons.append({"title": title, "payload": button_payload(name, entities)})
     return buttons
+
+
+def button_payload(intent: str, entities: Dict[str, str]) -> str:
+    """The message a button sends: `/<intent>` with its entities as compact JSON (Rasa's shortcut)."""
+    return f"/{intent}" + (json.dumps(entities, separators=(",", ":")) if entities else "")

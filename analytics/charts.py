@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Iterable, List, Sequence
 
 import matplotlib
 
@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 COLORS = {"answered": "#2e7d32", "did_you_mean": "#f9a825", "declined": "#c62828", "other": "#90a4ae",
           "up": "#2e7d32", "down": "#c62828", "funnel": "#1565c0"}
+OUTCOMES = ("answered", "did_you_mean", "declined", "other")
+"""The stacked bars of the message charts, bottom (left) first; "other" is what none of the rest counts."""
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
 
@@ -30,6 +32,13 @@ def _svg(fig: Any, name: str) -> str:
     return _SIZE.sub(r'<svg\1 class="chart" data-chart="%s"' % name, svg, count=1)
 
 
+def _outcome_values(rows: Iterable[Dict[str, Any]], key: str) -> List[int]:
+    """Each row's count of `key` (one of OUTCOMES)."""
+    if key == "other":
+        return [row["messages"] - row["answered"] - row["did_you_mean"] - row["declined"] for row in rows]
+    return [row[key] for row in rows]
+
+
 def _style(ax: Any) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=9)
@@ -39,9 +48,8 @@ def daily(days: List[Dict[str, Any]], outcomes: Dict[str, str], ylabel: str) -> 
     fig, ax = plt.subplots(figsize=(8, 3.2))
     dates = [d["date"][5:] for d in days]
     bottom = [0] * len(days)
-    for key in ("answered", "did_you_mean", "declined", "other"):
-        values = [d["messages"] - d["answered"] - d["did_you_mean"] - d["declined"] if key == "other" else d[key]
-                  for d in days]
+    for key in OUTCOMES:
+        values = _outcome_values(days, key)
         ax.bar(dates, values, bottom=bottom, color=COLORS[key], label=outcomes[key], width=0.8)
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_ylabel(ylabel)
@@ -73,9 +81,8 @@ def languages(by_language: Dict[str, Dict[str, int]], names: Dict[str, str], out
     langs = list(by_language)
     left = [0] * len(langs)
     positions = list(range(len(langs)))[::-1]
-    for key in ("answered", "did_you_mean", "declined", "other"):
-        values = [c["messages"] - c["answered"] - c["did_you_mean"] - c["declined"] if key == "other" else c[key]
-                  for c in by_language.values()]
+    for key in OUTCOMES:
+        values = _outcome_values(by_language.values(), key)
         ax.barh(positions, values, left=left, color=COLORS[key], label=outcomes[key])
         left = [a + v for a, v in zip(left, values)]
     ax.set_yticks(positions)

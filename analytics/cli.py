@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 # report's 10 seconds on a busy machine. The report needs spaCy's tokenizer and lookup tables
 # only, so this process tells thinc they are absent (thinc treats that as "not installed").
 ML_FRAMEWORKS = ("tensorflow", "torch", "jax", "mxnet", "cupy")
+DEFAULT_SINCE = "30d"
+SINCE_HELP = "30d (default), 12h, 2w, a date (2026-11-01) or all"
 
 
 def _without_ml_frameworks() -> None:
@@ -118,7 +120,7 @@ def review_apply(args: argparse.Namespace) -> int:
 def register(commands: "argparse._SubParsersAction") -> None:
     """Add `report` and `review` to the `advisor` parser."""
     report_parser = commands.add_parser("report", help="what people asked, what failed, feedback, plan building")
-    report_parser.add_argument("--since", default="30d", help="30d (default), 12h, 2w, a date (2026-11-01) or all")
+    report_parser.add_argument("--since", default=DEFAULT_SINCE, help=SINCE_HELP)
     report_parser.add_argument("--format", choices=("html", "json"), default="html", help="html (default) or json")
     report_parser.add_argument("--out", help="write to this file (default: standard output)")
     report_parser.set_defaults(handler=report)
@@ -126,7 +128,7 @@ def register(commands: "argparse._SubParsersAction") -> None:
     review = commands.add_parser("review", help="turn declined and did-you-mean questions into training data")
     review_commands = review.add_subparsers(dest="review_command", required=True)
     export = review_commands.add_parser("export", help="print the failed questions, grouped, as a YAML worklist")
-    export.add_argument("--since", default="30d", help="30d (default), 12h, 2w, a date (2026-11-01) or all")
+    export.add_argument("--since", default=DEFAULT_SINCE, help=SINCE_HELP)
     export.set_defaults(handler=review_export)
     apply = review_commands.add_parser("apply", help="add the labelled questions to data/nlu/<lang>/ (all or nothing)")
     apply.add_argument("file", help="the filled-in worklist")

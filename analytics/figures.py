@@ -250,27 +250,6 @@ class ReportBuilder:
     def result(self, since: Optional[float] = None) -> Dict[str, Any]:
         self.finish()
         groups = group_questions(self.failed, self.lemmas)
-        days = []
-        for day in sorted(self.day_senders):
-            languages = {lang: dict(counts) for lang, counts in sorted(self.day_language[day].items())}
-            total = _counts()
-            for counts in languages.values():
-                for key in total:
-                    total[key] += counts[key]
-            days.append({"date": day, "conversations": len(self.day_senders[day]), **total, "languages": languages})
-        by_answer = {}
-        for source in sorted(self.votes):
-            entry = self.votes[source]
-            by_answer[source] = {
-                "up": entry["up"], "down": entry["down"],
-                "comments": entry["comments"][-MAX_COMMENTS:][::-1],
-                "questions": [{"text": t, "count": c} for t, c in entry["questions"].most_common(MAX_QUESTIONS)],
-            }
-        worst = sorted(
-            (s for s, e in by_answer.items() if e["down"]),
-            key=lambda s: (-(by_answer[s]["down"] - by_answer[s]["up"]), -by_answer[s]["down"], s),
-        )
-        started = len(self.attempts)
         return {
             "since": iso(since),
             "generated": iso(datetime.now(timezone.utc).timestamp()),
@@ -284,20 +263,52 @@ class ReportBuilder:
                 lang: {"conversations": len(self.language_senders[lang]), **counts}
                 for lang, counts in sorted(self.by_language.items())
             },
-            "days": days,
+            "days": self._days(),
             "topics": [{"id": s, "count": c} for s, c in sorted(self.topics.items(), key=lambda i: (-i[1], i[0]))],
             "unanswered": [_group_json(g) for g in groups],
-            "feedback": {"up": self.up, "down": self.down, "by_answer": by_answer, "worst": worst},
-            "plans": {
-                "started": started,
-                "first_goal": sum(a.first_goal for a in self.attempts),
-                "drafted": sum(a.drafted for a in self.attempts),
-                "saved": sum(a.saved for a in self.attempts),
-                "exported": sum(a.exported for a in self.attempts),
-                "goals_classified": self.classified,
-                "unclear": self.unclear,
-                "unclear_share": round(self.unclear / self.classified, 4) if self.classified else None,
-            },
+            "feedback": self._feedback(),
+            "plans": self._plans(),
+        }
+
+    def _days(self) -> List[Dict[str, Any]]:
+        """Per day: conversations and the message counts, in total and per language."""
+        days = []
+        for day in sorted(self.day_senders):
+            languages = {lang: dict(counts) for lang, counts in sorted(self.day_language[day].items())}
+            total = _counts()
+            for counts in languages.values():
+                for key in total:
+                    total[key] += counts[key]
+            days.append({"date": day, "conversations": len(self.day_senders[day]), **total, "languages": languages})
+        return days
+
+    def _feedback(self) -> Dict[str, Any]:
+        """The votes in total and per answer, and the answers with down votes, worst first."""
+        by_answer = {}
+        for source in sorted(self.votes):
+            entry = self.votes[source]
+            by_answer[source] = {
+                "up": entry["up"], "down": entry["down"],
+                "comments": entry["comments"][-MAX_COMMENTS:][::-1],
+                "questions": [{"text": t, "count": c} for t, c in entry["questions"].most_common(MAX_QUESTIONS)],
+            }
+        worst = sorted(
+            (s for s, e in by_answer.items() if e["down"]),
+            key=lambda s: (-(by_answer[s]["down"] - by_answer[s]["up"]), -by_answer[s]["down"], s),
+        )
+        return {"up": self.up, "down": self.down, "by_answer": by_answer, "worst": worst}
+
+    def _plans(self) -> Dict[str, Any]:
+        """How far each plan building got, and how many goals were classified (and unclear)."""
+        return {
+            "started": len(self.attempts),
+            "first_goal": sum(a.first_goal for a in self.attempts),
+            "drafted": sum(a.drafted for a in self.attempts),
+            "saved": sum(a.saved for a in self.attempts),
+            "exported": sum(a.exported for a in self.attempts),
+            "goals_classified": self.classified,
+            "unclear": self.unclear,
+            "unclear_share": round(self.unclear / self.classified, 4) if self.classified else None,
         }
 
 

@@ -225,8 +225,7 @@ def apply_review(path: Path, nlu_dir: Path = NLU_DIR, content_dir: Optional[Path
     answered = _answered_intents(rules_file)
     nlu = {lang: NluFiles.read(nlu_dir, lang) for lang in LANGUAGES}
     summary = Summary(dry_run=dry_run)
-    planned: Dict[str, Dict[str, List[str]]] = {lang: {} for lang in LANGUAGES}
-    seen: Dict[Tuple[str, str], Tuple[str, int]] = {}
+    additions = _Additions(nlu, summary)
     items = data["items"]
     for index, item in enumerate(items):
         where = f"{path}:{_line(items, index)}"
@@ -255,42 +254,56 @@ def apply_review(path: Path, nlu_dir: Path = NLU_DIR, content_dir: Optional[Path
             problems.append(f"{path}:{_line(item, 'questions', answer_line)}: questions must be a non-empty list")
             continue
         for q_index, question in enumerate(questions):
-            q_where = f"{path}:{_line(questions, q_index, answer_line)}"
-            if not isinstance(question, str) or not question.strip():
-                problems.append(f"{q_where}: a question must be non-empty text")
-                continue
-            text = " ".join(question.split())
-            if len(text) > MAX_EXAMPLE_CHARS:
-                problems.append(f"{q_where}: longer than {MAX_EXAMPLE_CHARS} characters: shorten it or delete it")
-                continue
-            if _ANNOTATION.search(text):
-                problems.append(f"{q_where}: {text!r} looks like Rasa's entity markup ([text](entity)); reword it or delete it")
-                continue
-            key = normalise(text)
-            existing = nlu[lang].examples.get(key)
-            if existing and existing[0] == intent:
-                summary.duplicates += 1
-                continue
-            if existing:
-                problems.append(f"{q_where}: {text!r} is already an example of {existing[0]} "
-                                f"({_relative(existing[1])}:{existing[2]}); labelling it {intent} would contradict it")
-                continue
-            if (lang, key) in seen:
-                earlier_intent, earlier_line = seen[(lang, key)]
-                if earlier_intent != intent:
-                    problems.append(f"{q_where}: {text!r} is also labelled {earlier_intent} at line {earlier_line}")
-                else:
-                    summary.duplicates += 1
-                continue
-            seen[(lang, key)] = (intent, int(q_where.rsplit(":", 1)[1]))
-            planned[lang].setdefault(intent, []).append(text)
+            q_line = _line(questions, q_index, answer_line)
+            problem = additions.add(lang, intent, question, q_line)
+            if problem:
+                problems.append(f"{path}:{q_line}: {problem}")
     if problems:
         raise ReviewError(problems)
-    new_files = _render(nlu, planned, summary)
-    _check_with_rasa(new_files, nlu, planned)
+    new_files = _render(nlu, additions.planned, summary)
+    _check_with_rasa(new_files, nlu, additions.planned)
     if not dry_run:
         _replace_all(new_files)
     return summary
+
+
+@dataclass
+class _Additions:
+    """The examples a worklist adds, checked against the training data and against each other."""
+
+    nlu: Dict[str, NluFiles]
+    summary: Summary
+    planned: Dict[str, Dict[str, List[str]]] = field(default_factory=lambda: {lang: {} for lang in LANGUAGES})
+    """language -> intent -> the new examples, in worklist order."""
+    seen: Dict[Tuple[str, str], Tuple[str, int]] = field(default_factory=dict)
+    """(language, normalised question) -> (intent, worklist line) of each question planned so far."""
+
+    def add(self, lang: str, intent: str, question: Any, line: int) -> Optional[str]:
+        """Plan `question` (at worklist `line`) as an example of `intent`; what is wrong with it, or None."""
+        if not isinstance(question, str) or not question.strip():
+            return "a question must be non-empty text"
+        text = " ".join(question.split())
+        if len(text) > MAX_EXAMPLE_CHARS:
+            return f"longer than {MAX_EXAMPLE_CHARS} characters: shorten it or delete it"
+        if _ANNOTATION.search(text):
+            return f"{text!r} looks like Rasa's entity markup ([text](entity)); reword it or delete it"
+        key = normalise(text)
+        existing = self.nlu[lang].examples.get(key)
+        if existing and existing[0] == intent:
+            self.summary.duplicates += 1
+            return None
+        if existing:
+            return (f"{text!r} is already an example of {existing[0]} "
+                    f"({_relative(existing[1])}:{existing[2]}); labelling it {intent} would contradict it")
+        if (lang, key) in self.seen:
+            earlier_intent, earlier_line = self.seen[(lang, key)]
+            if earlier_intent != intent:
+                return f"{text!r} is also labelled {earlier_intent} at line {earlier_line}"
+            self.summary.duplicates += 1
+            return None
+        self.seen[(lang, key)] = (intent, line)
+        self.planned[lang].setdefault(intent, []).append(text)
+        return None
 
 
 def _intent_for_label(label: str, answer_ids: set, answered: set, files: NluFiles) -> Optional[str]:
@@ -317,13 +330,18 @@ def _render(nlu: Dict[str, NluFiles], planned: Dict[str, Dict[str, List[str]]], 
             summary.added[(block.file, intent)] = texts
     rendered: Dict[Path, str] = {}
     for path, at in inserts.items():
-        lines = list(next(files.lines[path] for files in nlu.values() if path in files.lines))
+        lines = list(_original_lines(nlu, path))
         for number in sorted(at, reverse=True):
             if not lines[number].endswith("\n"):
                 lines[number] += "\n"
             lines[number + 1:number + 1] = at[number]
         rendered[path] = "".join(lines)
     return rendered
+
+
+def _original_lines(nlu: Dict[str, NluFiles], path: Path) -> List[str]:
+    """The lines of the NLU file at `path` as they were read."""
+    return next(files.lines[path] for files in nlu.values() if path in files.lines)
 
 
 def _check_with_rasa(new_files: Dict[Path, str], nlu: Dict[str, NluFiles], planned: Dict[str, Dict[str, List[str]]]) -> None:
@@ -333,7 +351,7 @@ def _check_with_rasa(new_files: Dict[Path, str], nlu: Dict[str, NluFiles], plann
     problems = []
     for path, text in new_files.items():
         try:
-            before = RasaYAMLReader().reads("".join(next(f.lines[path] for f in nlu.values() if path in f.lines)))
+            before = RasaYAMLReader().reads("".join(_original_lines(nlu, path)))
             after = RasaYAMLReader().reads(text)
         except Exception as error:  # Rasa raises several exception types for bad files
             problems.append(f"{_relative(path)}: the new file would not be valid Rasa data: {error}")

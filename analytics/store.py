@@ -19,6 +19,9 @@ from sqlalchemy.engine import Engine
 USER, BOT, ACTION = "user", "bot", "action"
 READ_TYPES = (USER, BOT, ACTION)
 BATCH = 2000
+"""Rows fetched at a time while streaming a query."""
+SENDERS_PER_QUERY = 500
+"""Conversations read by one transcript query (the length of its `IN` list)."""
 
 metadata = sa.MetaData()
 # Rasa's `SQLTrackerStore.SQLEvent` (rasa/core/tracker_store.py), the columns the report reads.
@@ -97,32 +100,33 @@ def _rows(engine: Engine, query: Any) -> Iterator[Any]:
             yield from partition
 
 
-def read_events(engine: Engine, since: Optional[float] = None) -> Iterator[StoredEvent]:
-    """User, bot and action events (oldest first) from `since` on."""
-    _check(engine)
+def _events_query(types: Sequence[str], since: Optional[float]) -> Any:
+    """The columns the report reads, of the events of `types` from `since` on, oldest first."""
     t = events_table
     query = sa.select(t.c.id, t.c.sender_id, t.c.type_name, t.c.timestamp, t.c.action_name, t.c.data).where(
-        t.c.type_name.in_(READ_TYPES)
+        t.c.type_name.in_(types)
     )
     if since is not None:
         query = query.where(t.c.timestamp >= since)
+    return query.order_by(t.c.id)
+
+
+def read_events(engine: Engine, since: Optional[float] = None) -> Iterator[StoredEvent]:
+    """User, bot and action events (oldest first) from `since` on."""
+    _check(engine)
     loads = json.loads
-    for row in _rows(engine, query.order_by(t.c.id)):
+    for row in _rows(engine, _events_query(READ_TYPES, since)):
         data = loads(row.data) if row.type_name != ACTION and row.data else {}
         yield StoredEvent(row.id, row.sender_id, row.type_name, row.timestamp or 0.0, row.action_name, data)
 
 
 def read_messages(engine: Engine, senders: Sequence[str], since: Optional[float] = None) -> Iterator[StoredEvent]:
     """The user and bot messages of the given conversations, oldest first (for transcripts)."""
-    t = events_table
     senders = list(senders)
-    for start in range(0, len(senders), 500):
-        query = sa.select(t.c.id, t.c.sender_id, t.c.type_name, t.c.timestamp, t.c.action_name, t.c.data).where(
-            t.c.type_name.in_((USER, BOT)), t.c.sender_id.in_(senders[start:start + 500])
-        )
-        if since is not None:
-            query = query.where(t.c.timestamp >= since)
-        for row in _rows(engine, query.order_by(t.c.id)):
+    for start in range(0, len(senders), SENDERS_PER_QUERY):
+        batch = senders[start:start + SENDERS_PER_QUERY]
+        query = _events_query((USER, BOT), since).where(events_table.c.sender_id.in_(batch))
+        for row in _rows(engine, query):
             yield StoredEvent(row.id, row.sender_id, row.type_name, row.timestamp or 0.0, row.action_name,
                               json.loads(row.data) if row.data else {})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from knowledge import PLANS
 from knowledge.schema import DraftingFile
@@ -26,11 +26,10 @@ SALES_COMPONENT_FAQ = "faq/marketing_plan_includes_sales"
 SALES_COMPONENT_LIST = "sales_component"
 
 
-
 # ---- the content document ------------------------------------------------------------------
 
 
-def validate_drafting(doc: Any, section_ids: Optional[Set[str]] = None) -> List[Problem]:
+def validate_drafting(doc: Any) -> List[Problem]:
     """Every problem in the drafting document (empty when it is valid)."""
     return check(DraftingFile, doc, entry_depth=2)[1]
 
@@ -175,42 +174,57 @@ def render_markdown(
     goals = {goal["number"]: goal for goal in body.get("goals") or []}
     horizon = body.get("horizon") or {}
     for plan in body.get("plans") or []:
-        lines = [f"## {_capitalised(plan['name'])}", "", f"**{labels('goals')}**"]
-        for number in plan["goals"]:
-            lines.append("- " + _goal_line(goals[number], plan["id"], labels, cite))
-        lines += ["", f"**{labels('from_guide')}**"]
-        facts = plan.get("facts") or {}
-        if "horizon" in facts:
-            lines.append(f"- **{labels('horizon')}:** {facts['horizon']['text']} {cite(facts['horizon']['section'])}")
-            note = _horizon_note(plan["id"], horizon, labels)
-            if note:
-                lines.append(f"  {note}")
-        tools = plan.get("tools") or {}
-        if tools.get("items"):
-            lines.append(f"- **{labels('tools')}:** {', '.join(tools['items'])} {cite(tools.get('section'))}")
-        for key in ("team", "budget", "evaluation"):
-            if key in facts:
-                lines.append(f"- **{labels(key)}:** {facts[key]['text']} {cite(facts[key]['section'])}")
-        blocks.append("\n".join(lines).rstrip())
+        blocks.append(_plan_block(plan, goals, horizon, labels, cite))
     combining = body.get("combining")
     if combining:
         blocks.append(f"## {labels('combining')}\n\n{combining['text']} {cite(combining['section'])}")
     component = body.get("sales_component") or {}
     if component.get("text"):
-        lines = [f"## {labels('sales_component')}", "", f"{component['text']} {cite(component.get('section'))}"]
-        if component.get("items"):
-            lines.append("")
-            lines.extend(f"- {item}" for item in component["items"])
-        if component.get("goals") and any(p["id"] == "marketing" for p in body.get("plans") or []):
-            texts = ", ".join(labels("quoted", text=goals[n]["text"]) for n in component["goals"] if n in goals)
-            lines.extend(["", labels("sales_component_goals", goals=texts)])
-        blocks.append("\n".join(lines))
+        has_marketing_plan = any(p["id"] == "marketing" for p in body.get("plans") or [])
+        blocks.append(_sales_component_block(component, goals, has_marketing_plan, labels, cite))
     aside = body.get("set_aside") or []
     if aside:
         lines = [f"## {labels('set_aside')}", "", labels("set_aside_note"), ""]
         lines.extend("- " + _goal_line(goal, None, labels, cite) for goal in aside)
         blocks.append("\n".join(lines))
     return blocks
+
+
+def _plan_block(
+    plan: Mapping[str, Any], goals: Mapping[int, Mapping[str, Any]], horizon: Mapping[str, Any], labels: Labels, cite
+) -> str:
+    """One plan: its goals, then the guide's facts about it."""
+    lines = [f"## {_capitalised(plan['name'])}", "", f"**{labels('goals')}**"]
+    for number in plan["goals"]:
+        lines.append("- " + _goal_line(goals[number], plan["id"], labels, cite))
+    lines += ["", f"**{labels('from_guide')}**"]
+    facts = plan.get("facts") or {}
+    if "horizon" in facts:
+        lines.append(f"- **{labels('horizon')}:** {facts['horizon']['text']} {cite(facts['horizon']['section'])}")
+        note = _horizon_note(plan["id"], horizon, labels)
+        if note:
+            lines.append(f"  {note}")
+    tools = plan.get("tools") or {}
+    if tools.get("items"):
+        lines.append(f"- **{labels('tools')}:** {', '.join(tools['items'])} {cite(tools.get('section'))}")
+    for key in ("team", "budget", "evaluation"):
+        if key in facts:
+            lines.append(f"- **{labels(key)}:** {facts[key]['text']} {cite(facts[key]['section'])}")
+    return "\n".join(lines).rstrip()
+
+
+def _sales_component_block(
+    component: Mapping[str, Any], goals: Mapping[int, Mapping[str, Any]], has_marketing_plan: bool, labels: Labels, cite
+) -> str:
+    """The sales component of a marketing plan, with the user's goals that belong to it."""
+    lines = [f"## {labels('sales_component')}", "", f"{component['text']} {cite(component.get('section'))}"]
+    if component.get("items"):
+        lines.append("")
+        lines.extend(f"- {item}" for item in component["items"])
+    if component.get("goals") and has_marketing_plan:
+        texts = ", ".join(labels("quoted", text=goals[n]["text"]) for n in component["goals"] if n in goals)
+        lines.extend(["", labels("sales_component_goals", goals=texts)])
+    return "\n".join(lines)
 
 
 def render_progress(
@@ -249,21 +263,16 @@ def _header(body: Mapping[str, Any], labels: Labels, plan_id: Optional[str], cre
     lines = [f"# {labels('title', business=body.get('business') or labels('untitled'))}"]
     if plan_id and created_at:
         lines += ["", labels("meta", date=created_at.date().isoformat(), id=plan_id)]
-    lines += ["", labels("horizon_and_budget", horizon=_horizon_text(body.get("horizon"), labels),
-                         budget=_budget_text(body.get("budget"), labels))]
+    lines += ["", labels("horizon_and_budget", horizon=_answer_text(body.get("horizon"), labels),
+                         budget=_answer_text(body.get("budget"), labels))]
     return "\n".join(lines)
 
 
-def _horizon_text(horizon: Optional[Mapping[str, Any]], labels: Labels) -> str:
-    if not horizon:
+def _answer_text(answer: Optional[Mapping[str, Any]], labels: Labels) -> str:
+    """The horizon or budget as the user gave it, or why there is none."""
+    if not answer:
         return labels("not_given")
-    return labels("not_decided") if horizon.get("not_sure") else str(horizon.get("text"))
-
-
-def _budget_text(budget: Optional[Mapping[str, Any]], labels: Labels) -> str:
-    if not budget:
-        return labels("not_given")
-    return labels("not_decided") if budget.get("not_sure") else str(budget.get("text"))
+    return labels("not_decided") if answer.get("not_sure") else str(answer.get("text"))
 
 
 def _horizon_note(plan_id: str, horizon: Mapping[str, Any], labels: Labels) -> Optional[str]:

@@ -84,26 +84,45 @@ def read_content(content_dir: Path) -> Content:
         raise ContentError([Problem(str(content_dir), None, None, "content folder not found")])
     reader = _Reader(content_dir)
     content = Content()
-    sections, _ = reader.read(content_dir / "sections.yml", schema.SectionsFile)
+    _read_sections(reader, content)
+    _read_entries(reader, content)
+    _read_plans(reader, content)
+    _read_terms(reader, content)
+    _read_documents(reader, content)
+    if not reader.problems:
+        _check_completeness(reader, content)
+    if reader.problems:
+        raise ContentError(reader.problems)
+    return content
+
+
+def _read_sections(reader: _Reader, content: Content) -> None:
+    """sections.yml; the section ids it gives are what the later files are checked against."""
+    sections, _ = reader.read(reader.dir / "sections.yml", schema.SectionsFile)
     for position, section in enumerate(sections.sections if sections else ()):
         content.sections.append({"id": section.id, "aspect": section.aspect, "position": position,
                                  "title": section.title.dict()})
     reader.context.sections = {s["id"]: s["aspect"] for s in content.sections} if sections else None
 
-    answer_files = sorted((content_dir / "answers").glob("*.yml"))
+
+def _read_entries(reader: _Reader, content: Content) -> None:
+    """The answers (answers/*.yml), then the FAQ entries (faq.yml)."""
+    answer_files = sorted((reader.dir / "answers").glob("*.yml"))
     if not answer_files:
-        reader.problems.append(Problem(reader.name(content_dir / "answers"), None, None, "no answer files found"))
+        reader.problems.append(Problem(reader.name(reader.dir / "answers"), None, None, "no answer files found"))
     for file in answer_files:
         answers, _ = reader.read(file, schema.AnswersFile)
         for answer in answers.entries if answers else ():
             content.entries.append({"id": answer.id, "kind": "answer", "aspect": answer.aspect, "plan": answer.plan,
                                     "section": answer.section, "text": answer.text.dict()})
-    faqs, _ = reader.read(content_dir / "faq.yml", schema.FaqFile)
+    faqs, _ = reader.read(reader.dir / "faq.yml", schema.FaqFile)
     for faq in faqs.entries if faqs else ():
         content.entries.append({"id": faq.id, "kind": "faq", "aspect": None, "plan": None, "section": faq.section,
                                 "text": faq.text.dict(), "question": faq.question.dict()})
 
-    plans, _ = reader.read(content_dir / "plans.yml", schema.PlansFile)
+
+def _read_plans(reader: _Reader, content: Content) -> None:
+    plans, _ = reader.read(reader.dir / "plans.yml", schema.PlansFile)
     for plan in plans.plans if plans else ():
         content.plans.append({
             "id": plan.id,
@@ -113,24 +132,23 @@ def read_content(content_dir: Path) -> Content:
                       for name, spec in plan.lists.items()},
         })
 
-    terms, _ = reader.read(content_dir / "terms.yml", schema.TermsFile)
+
+def _read_terms(reader: _Reader, content: Content) -> None:
+    terms, _ = reader.read(reader.dir / "terms.yml", schema.TermsFile)
     if terms:
         kinds = {"aspects": "aspect", "plans": "plan", "references": "reference", "languages": "language",
                  "plan_hints": "plan_hint"}
         content.terms = {kinds[group]: targets for group, targets in terms.dict().items()}
 
+
+def _read_documents(reader: _Reader, content: Content) -> None:
+    """The structured documents (`DOCUMENTS`) that are present, stored as JSON-able data."""
     for name, (model, depth) in DOCUMENTS.items():
-        file = content_dir / f"{name}.yml"
+        file = reader.dir / f"{name}.yml"
         if file.is_file():
             document, data = reader.read(file, model, entry_depth=depth)
             if document:
                 content.documents[name] = json.loads(json.dumps(data))
-
-    if not reader.problems:
-        _check_completeness(reader, content)
-    if reader.problems:
-        raise ContentError(reader.problems)
-    return content
 
 
 def _check_completeness(reader: _Reader, content: Content) -> None:

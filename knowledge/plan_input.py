@@ -17,7 +17,6 @@ from language.folding import fold
 from language.lemmatizer import Lemmatizer, Token
 from language.spacy_data import stop_words
 
-LAST = -1
 # A goal number written in digits is at most this long ("cel 12"); longer numbers are amounts.
 _MAX_GOAL_NUMBER_DIGITS = 2
 _MIN_CONTENT_WORD = 3
@@ -45,7 +44,7 @@ def has_words(text: str) -> bool:
 @dataclass(frozen=True)
 class GoalReference:
     number: int
-    """1-based goal number, or LAST (-1) for "the last goal"."""
+    """1-based goal number, or -1 for "the last goal" (the drafting document's `last: -1`)."""
     end: int
     """Where the reference ends in the text (a replacement text starts after it)."""
 
@@ -59,7 +58,8 @@ class BudgetReading:
 
 
 class PlanInputReader:
-    """Reads goal references and budgets with the drafting document's words. Build once."""
+    """Reads goal references, replacement texts, periods and budgets with the drafting document's
+    words. Build once."""
 
     def __init__(self, drafting: Drafting, lemmatizer: Lemmatizer) -> None:
         self._lemmatizer = lemmatizer

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from knowledge import PLANS
 from knowledge.classifier import GoalClassifier, classifier_from_repository
 from knowledge.db import sessions, upgrade_schema
 from knowledge.drafting import Drafting, build_plan, drafting_from_repository, render_markdown, render_saved, section_titles
@@ -27,8 +28,9 @@ def validate(content_dir: Path) -> Content:
 def load(content_dir: Path, db_url: str) -> Content:
     """Validate the content, then replace the knowledge base in one transaction.
 
-    The database is first migrated to the latest schema. Nothing is written unless the whole content is valid, and a failure while writing rolls
-    the transaction back, leaving the previous content in place.
+    The database is first migrated to the latest schema. Nothing is written unless the whole
+    content is valid, and a failure while writing rolls the transaction back, leaving the
+    previous content in place.
     """
     content = read_content(content_dir)
     upgrade_schema("knowledge", db_url)
@@ -55,8 +57,9 @@ class KnowledgeService:
 
     Built on a repository and a plan store (knowledge.repository / knowledge.plans, or in-memory
     fakes of both in tests). Every database error, and a knowledge base never loaded, comes out
-    as `KnowledgeUnavailable`. The goal classifier, the drafting labels and the input reader are
-    built from the content on first use and kept: after `advisor kb load`, restart the process.
+    as `KnowledgeUnavailable`. The goal classifier, the drafting labels, the input reader and the
+    horizon signals are built from the content on first use and kept: after `advisor kb load`,
+    restart the process.
     """
 
     def __init__(self, repository: AbstractKnowledgeRepository, plans: Any, lemmatizer: Optional[Callable[[], Any]] = None) -> None:
@@ -88,7 +91,7 @@ class KnowledgeService:
     def plan_names(self, language: str) -> Dict[str, str]:
         """The plans' names in `language` ("plan sprzedaży", "marketing plan")."""
         with _database_errors():
-            facts = {plan: self._repository.plan_facts(plan, language) for plan in ("sales", "marketing")}
+            facts = {plan: self._repository.plan_facts(plan, language) for plan in PLANS}
         return {plan: f.name for plan, f in facts.items() if f is not None}
 
     # -- what is built from the content -----------------------------------------------------------
