@@ -207,3 +207,16 @@ async def test_export_gives_markdown_and_the_document_to_download(plan_kb, dispa
 async def test_export_before_the_plan_is_finished(plan_kb, dispatcher):
     await ActionExportPlan().run(dispatcher, tracker("eksportuj plan", "export_plan"), DOMAIN)
     assert responses(dispatcher) == ["utter_export_after_finish"]
+
+
+async def test_an_unclear_replacement_while_a_goal_waits_keeps_the_goal_it_replaces(plan_kb, dispatcher):
+    t = tracker("zamień cel 1 na rozwój firmy", "replace_goal", 1.0,
+                slots={"plan_goals": GOALS, "pending_goal": "rozwój"})
+    events = await ActionReplaceGoal().run(dispatcher, t, DOMAIN)
+    slots = slot_events(events)
+    # the waiting goal is set aside; goal 1 stays until the new text's clarifying question is answered
+    assert slots["plan_set_aside"][0]["text"] == "rozwój"
+    assert [g["text"] for g in slots.get("plan_goals") or GOALS] == [g["text"] for g in GOALS]
+    assert slots["pending_goal"] == "rozwój firmy"
+    assert slots["goal_to_replace"] == {"number": 1, "text": "zwiększyć sprzedaż o 15%"}
+    assert "utter_goal_set_aside" in responses(dispatcher)
