@@ -383,3 +383,38 @@ def test_staff_and_sustainability_goals_stay_outside(classifier, lang, goal):
 )
 def test_a_launch_named_as_a_time_is_not_a_launch_goal(classifier, lang, goal, plan):
     classified(classifier, goal, lang, plan)
+
+
+# ---- business language from real goals: link building and local listings, knowing the customers,
+# ---- being held in esteem, strengthening the market position (own sentences, not the corpus's) ---
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("en", "Grow our link profile with 40 new backlinks from trade media", "marketing", "search_and_web_traffic"),
+        ("en", "Get the shop into ten more local listings this spring", "marketing", "search_and_web_traffic"),
+        ("pl", "Rozbudować profil linków o 30 wartościowych domen", "marketing", "search_and_web_traffic"),
+        ("pl", "Uzupełnić wizytówkę Google dla wszystkich trzech salonów", "marketing", "search_and_web_traffic"),
+        ("en", "Understand our customers better before the spring range is planned", "marketing", "market_research"),
+        ("pl", "Lepiej poznać klientów z segmentu premium", "marketing", "market_research"),
+        ("pl", "Zrozumieć potrzeby klientów w małych miastach", "marketing", "market_research"),
+        ("en", "Become a widely respected name among architects", "marketing", "reputation"),
+        ("pl", "Chcemy, by nasze meble były powszechnie cenione w Skandynawii", "marketing", "reputation"),
+        ("en", "Strengthen our position among regional cable makers", "marketing", "positioning"),
+        ("pl", "Umocnić naszą pozycję wśród producentów okien", "marketing", "positioning"),
+    ],
+)
+def test_real_business_language_for_marketing_goals(classifier, lang, goal, plan, signal):
+    classified(classifier, goal, lang, plan, signal)
+
+
+@pytest.mark.parametrize(
+    "lang,goal,plan",
+    [
+        # a sales measure still decides next to the new terms, which are not measures
+        ("en", "Sign 12 contracts, mostly from customers we understand best", "sales"),
+        ("pl", "Zwiększyć sprzedaż o 10% dzięki lepszemu poznaniu klientów", "sales"),
+    ],
+)
+def test_the_new_marketing_terms_do_not_outweigh_a_sales_measure(classifier, lang, goal, plan):
+    classified(classifier, goal, lang, plan)
