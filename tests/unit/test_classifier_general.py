@@ -383,3 +383,45 @@ def test_staff_and_sustainability_goals_stay_outside(classifier, lang, goal):
 )
 def test_a_launch_named_as_a_time_is_not_a_launch_goal(classifier, lang, goal, plan):
     classified(classifier, goal, lang, plan)
+
+
+# ---- business language from real goals: link building and local listings, knowing the customers,
+# ---- being held in esteem, strengthening the market position (own sentences, not the corpus's) ---
+
+@pytest.mark.parametrize(
+    "lang,goal,plan,signal",
+    [
+        ("en", "Grow our link profile with 40 new backlinks from trade media", "marketing", "search_and_web_traffic"),
+        ("en", "Get the shop into ten more local listings this spring", "marketing", "search_and_web_traffic"),
+        ("pl", "Rozbudować profil linków o 30 wartościowych domen", "marketing", "search_and_web_traffic"),
+        ("pl", "Uzupełnić wizytówkę Google dla wszystkich trzech salonów", "marketing", "search_and_web_traffic"),
+        ("en", "Understand our customers better before the spring range is planned", "marketing", "market_research"),
+        ("pl", "Lepiej poznać klientów z segmentu premium", "marketing", "market_research"),
+        ("pl", "Zrozumieć potrzeby klientów w małych miastach", "marketing", "market_research"),
+        ("en", "Become a widely respected name among architects", "marketing", "reputation"),
+        ("pl", "Chcemy, by nasze meble były powszechnie cenione w Skandynawii", "marketing", "reputation"),
+        ("en", "Strengthen our position among regional cable makers", "marketing", "positioning"),
+        ("pl", "Umocnić naszą pozycję wśród producentów okien", "marketing", "positioning"),
+        ("en", "Get regulars to buy more often in the winter months", "marketing", "customer_loyalty"),
+        ("en", "Keep our customers buying after the trial box", "marketing", "customer_loyalty"),
+        ("pl", "Sprawić, by stali goście kupowali częściej poza sezonem", "marketing", "customer_loyalty"),
+        ("en", "Recruit new customers among dental clinics", "sales", "new_customers"),
+        ("pl", "Zwerbować klientów z branży hotelarskiej", "sales", "new_customers"),
+    ],
+)
+def test_real_business_language(classifier, lang, goal, plan, signal):
+    classified(classifier, goal, lang, plan, signal)
+
+
+@pytest.mark.parametrize(
+    "lang,goal,plan",
+    [
+        # a sales measure still decides next to the new terms, which are not measures
+        ("en", "Sign 12 contracts, mostly from customers we understand best", "sales"),
+        ("pl", "Zwiększyć sprzedaż o 10% dzięki lepszemu poznaniu klientów", "sales"),
+        # recruiting staff is still hiring, recruiting customers is selling
+        ("en", "Recruit three new store assistants", "unclear"),
+    ],
+)
+def test_the_new_terms_keep_their_limits(classifier, lang, goal, plan):
+    classified(classifier, goal, lang, plan)
