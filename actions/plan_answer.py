@@ -114,8 +114,11 @@ def looks_like_answer(slot: str, text: str, lang: str, clarifying: bool = False)
     for a time scale ("results in the coming months, or how the market sees you over the
     years?", utter_clarify_goal): an answer naming a period is the answer, even when NLU reads
     "wyniki w najbliższych miesiącach" (the button's own payload) as a question about results."""
-    if slot == ps.HORIZON or (slot == ps.GOAL and clarifying):
+    if slot == ps.HORIZON:
         return names_time(text, lang)
+    if slot == ps.GOAL and clarifying:
+        # a bare number here is more likely a goal's number ("replace goal 1 with ...") than a time
+        return names_time(text, lang, numbers=False)
     if slot == ps.BUDGET:
         return get_input_reader().budget(text, lang).status == "amount"
     return False

@@ -145,9 +145,10 @@ class ValidatePlanForm(FormValidationAction):
         return {ps.BUDGET: budget}
 
 
-def names_time(text: str, lang: str) -> bool:
-    """Whether a horizon answer names a time: a number, a period word, or a horizon signal."""
-    return (any(ch.isdigit() for ch in text) or get_input_reader().names_period(text, lang)
+def names_time(text: str, lang: str, numbers: bool = True) -> bool:
+    """Whether a horizon answer names a time: a number (unless `numbers` is off), a period word,
+    or a horizon signal."""
+    return ((numbers and any(ch.isdigit() for ch in text)) or get_input_reader().names_period(text, lang)
             or horizon_term(text, lang) is not None)
 
 

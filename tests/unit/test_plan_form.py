@@ -244,6 +244,14 @@ async def test_a_period_answers_the_clarifying_question_whatever_nlu_read(plan_k
     assert await read("jak mierzyć wyniki?", intent, confidence, slots=pending, language="pl") == {}
 
 
+async def test_a_command_naming_a_goal_number_is_no_answer_to_the_clarifying_question(plan_kb):
+    pending = {"goals_done": True, "pending_goal": "company growth"}
+    assert await read("replace goal 1 with business development", "replace_goal", 0.65, slots=pending,
+                      language="en") == {}
+    assert await read("results in the next 6 months", "ask_evaluation", 0.8, slots=pending,
+                      language="en") == {"goal": "results in the next 6 months"}
+
+
 async def test_thats_all_at_the_goal_question_ends_the_goals(plan_kb):
     assert await read("that's all", "goals_done", 0.86, language="en") == {"goals_done": True}
 
