@@ -20,10 +20,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation, plan_state as ps
-from actions.answer_question import ASPECT_INTENT_PREFIX, FOLLOW_UP_INTENT
+from actions.answer_question import FOLLOW_UP_INTENT
+from actions.conversation import ASPECT_INTENT_PREFIX, FAQ_INTENT_PREFIX
 from actions.knowledge_base import get_input_reader
 from actions.plan_form import names_time
-from knowledge import ASPECTS
+from knowledge import ASPECTS, FAQS
 
 COMMAND_INTENTS = (
     "cancel", "start_plan", "show_plan", "export_plan", "remove_goal", "replace_goal", "switch_language", "help",
@@ -32,7 +33,7 @@ COMMAND_INTENTS = (
 SOCIAL_INTENTS = ("greet", "thank", "goodbye", "affirm", "deny")
 QUESTION_INTENTS = (
     *(ASPECT_INTENT_PREFIX + aspect for aspect in ASPECTS),
-    "faq_difference_sales_marketing", "faq_marketing_plan_includes_sales",
+    *(FAQ_INTENT_PREFIX + faq for faq in FAQS),
     FOLLOW_UP_INTENT,
 )
 OUT_OF_SCOPE_INTENT = "out_of_scope"

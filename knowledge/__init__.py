@@ -5,6 +5,8 @@ from language import LANGUAGES  # noqa: F401 (re-exported: the knowledge base sp
 ASPECTS = ("overview", "definition", "goals", "scope", "tools", "team", "budget", "evaluation", "combining")
 PLANS = ("sales", "marketing")
 PLAN_VIEWS = PLANS + ("both",)
+FAQS = ("difference_sales_marketing", "marketing_plan_includes_sales")
+"""The frequently asked questions the guide answers (entries `faq/<id>`, intents `faq_<id>`)."""
 MAX_USER_ID_CHARS = 255
 """A user id is a conversation id: Rasa's SQL tracker store keeps sender ids in a VARCHAR(255).
 (Here rather than in knowledge.models, so that checking an id imports no SQLAlchemy.)"""

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Tuple, Type
 
 from pydantic import BaseModel
 
-from knowledge import ASPECTS, LANGUAGES, PLAN_VIEWS, PLANS
-from knowledge import schema
+from knowledge import ASPECTS, FAQS, LANGUAGES, PLAN_VIEWS, PLANS, schema
 from knowledge.validation import ContentError, Context, Problem, check, read_yaml
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Content", "ContentError", "Problem", "load_content", "read_content"]
 
-REQUIRED_FAQS = ("faq/difference_sales_marketing", "faq/marketing_plan_includes_sales")
+REQUIRED_FAQS = tuple(f"faq/{faq}" for faq in FAQS)
 # Structured documents stored as they are, each with its model and how deep its entry names go.
 DOCUMENTS: Dict[str, Tuple[Type[BaseModel], int]] = {
     "classifier": (schema.Rules, 1),
