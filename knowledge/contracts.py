@@ -17,13 +17,12 @@ from typing import Dict, List, Literal, Optional, Type, Union
 
 from pydantic import BaseModel, Field, constr, root_validator
 
-from knowledge import ASPECTS, LANGUAGES, PLAN_VIEWS, PLANS
+from knowledge import ASPECTS, LANGUAGES, PLAN_ID_PATTERN, PLAN_VIEWS, PLANS
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "contracts"
 Language = Literal[LANGUAGES]
 SourceId = constr(regex=rf"^(({'|'.join(ASPECTS)})/({'|'.join(PLAN_VIEWS)})|faq/[a-z][a-z0-9_]*)$")
-UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-PlanId = constr(regex=rf"^{UUID}$")
+PlanId = constr(regex=rf"^{PLAN_ID_PATTERN}$")
 
 
 class Contract(BaseModel):
@@ -177,7 +176,7 @@ class PlanPayload(Contract):
 
 class Export(Contract):
     format: Literal["md"] = Field(..., description="the document's format: Markdown")
-    filename: constr(regex=rf"^plan-{UUID}\.md$") = Field(..., description="plan-<saved plan id>.md")
+    filename: constr(regex=rf"^plan-{PLAN_ID_PATTERN}\.md$") = Field(..., description="plan-<saved plan id>.md")
     content: str = Field(..., description="the Markdown document, as shown in chat")
 
 

@@ -16,10 +16,10 @@ from typing import Any, Dict, Optional
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge import PLAN_ID_PATTERN
 from knowledge.models import MAX_USER_ID_CHARS, SavedPlan
 
-# Plan ids are UUIDs (lower-case, with dashes); anything else is refused before any query.
-_PLAN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_PLAN_ID = re.compile(rf"^{PLAN_ID_PATTERN}$")
 
 
 class InvalidPlanId(ValueError):
