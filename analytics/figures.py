@@ -333,7 +333,7 @@ def _vote(parse: Dict[str, Any], text: str) -> Optional[Dict[str, Any]]:
     if (parse.get("intent") or {}).get("name") == FEEDBACK_INTENT:
         for entity in parse.get("entities") or []:
             if entity.get("entity") in ("source", "value", "comment"):
-                values.setdefault(entity["entity"], entity.get("value"))
+                values[entity["entity"]] = entity.get("value")  # the last one, as action_feedback reads it
     elif text.startswith(FEEDBACK_PREFIX + "{"):
         try:
             loaded = json.loads(text[len(FEEDBACK_PREFIX):])

@@ -110,3 +110,12 @@ def test_a_decline_that_offers_topics_is_a_did_you_mean_and_its_click_answers_th
     result = report_of(script)
     assert (result["did_you_mean"], result["declined"], result["answered"], result["did_you_mean_accepted"]) == (1, 1, 1, 1)
     assert {g["text"]: g["accepted"] for g in result["unanswered"]} == {"Kto jest za co odpowiedzialny?": 1, "jaka pogoda?": 0}
+
+
+def test_a_vote_with_an_entity_twice_counts_its_last_value_as_the_action_checks_it() -> None:
+    from analytics.figures import _vote
+
+    parse = {"intent": {"name": "feedback"}, "entities": [
+        {"entity": "source", "value": "budget/sales"}, {"entity": "value", "value": "up"},
+        {"entity": "source", "value": "team/marketing"}, {"entity": "value", "value": "down"}]}
+    assert _vote(parse, "/feedback") == {"source": "team/marketing", "value": "down", "comment": None}
