@@ -76,7 +76,7 @@ class Classification(Contract):
 
 
 class ClassificationPayload(Contract):
-    """Sent for every goal sorted while a plan is built."""
+    """Sent for every goal sorted: while a plan is built, and for a single goal outside it ("is this a sales goal?")."""
 
     classification: Classification
 
