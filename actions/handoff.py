@@ -94,7 +94,8 @@ class ActionDecline(Action):
     When the message uses the guide's words for an aspect of the plans (an `aspect` entity), the
     decline carries the topics it most likely meant as buttons (actions/suggestions.py): a real
     question the classifier could not place ("Kto jest za co odpowiedzialny?") is one click from
-    its answer, and a near miss ("What is a budget?") is still declined."""
+    its answer, and a near miss ("What is synergy and how is it created by IMC?") is still declined,
+    with the nearest topics of the guide beside it."""
 
     def name(self) -> Text:
         return "action_decline"
