@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from importlib import resources
 from typing import Any, Dict, List
 
-import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analytics import charts
+from analytics.labels import labels
 from analytics.report import MAX_TRANSCRIPT_MESSAGES, MAX_TRANSCRIPTS
 
 MAX_GROUPS = 150
@@ -18,11 +17,6 @@ MAX_GROUPS = 150
 
 def _environment() -> Environment:
     return Environment(loader=PackageLoader("analytics", "templates"), autoescape=select_autoescape(["html"]))
-
-
-def labels() -> Dict[str, Any]:
-    """The report's words outside its template (templates/labels.yml)."""
-    return yaml.safe_load(resources.files("analytics").joinpath("templates").joinpath("labels.yml").read_text(encoding="utf-8"))
 
 
 def render(report: Dict[str, Any], transcripts: Dict[str, List[Dict[str, Any]]]) -> str:

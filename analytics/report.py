@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from analytics.figures import ReportBuilder, conversation_ref
+from analytics.labels import labels
 from analytics.store import USER, engine_for, read_events, read_messages
 
 MAX_TRANSCRIPTS = 60
@@ -63,19 +64,21 @@ def transcripts(url: str, report: Dict[str, Any], since: Optional[float] = None)
 
 
 def _describes(custom: Any) -> Optional[str]:
+    """A transcript's note on a bot message's payload, in the words of labels.yml `transcript_notes`."""
     if not isinstance(custom, dict):
         return None
+    notes = labels()["transcript_notes"]
     source = custom.get("source")
     if isinstance(source, dict) and source.get("id"):
-        return f"answer {source['id']}"
+        return notes["answer"].format(id=source["id"])
     if custom.get("fallback"):
-        return "not answered (fallback payload)"
+        return notes["fallback"]
     if isinstance(custom.get("classification"), dict):
-        return f"goal classified: {custom['classification'].get('plan')}"
+        return notes["classification"].format(plan=custom["classification"].get("plan"))
     if isinstance(custom.get("export"), dict):
-        return "plan exported"
+        return notes["export"]
     if isinstance(custom.get("plan"), dict):
-        return "plan"
+        return notes["plan"]
     return None
 
 

@@ -102,6 +102,7 @@ def test_the_report_words_cover_what_it_draws() -> None:
     assert set(words["languages"]) == {"pl", "en"}
     for column, by_language in words["failed_questions"].items():
         assert by_language.get("en"), column
+    assert set(words["transcript_notes"]) == {"answer", "fallback", "classification", "export", "plan"}
 
 
 def test_a_decline_that_offers_topics_is_a_did_you_mean_and_its_click_answers_the_question() -> None:
@@ -119,3 +120,14 @@ def test_a_vote_with_an_entity_twice_counts_its_last_value_as_the_action_checks_
         {"entity": "source", "value": "budget/sales"}, {"entity": "value", "value": "up"},
         {"entity": "source", "value": "team/marketing"}, {"entity": "value", "value": "down"}]}
     assert _vote(parse, "/feedback") == {"source": "team/marketing", "value": "down", "comment": None}
+
+
+def test_a_transcript_notes_what_each_payload_carried_in_the_words_of_labels_yml() -> None:
+    from analytics.report import _describes
+
+    assert _describes({"source": {"id": "budget/sales", "section": "6"}, "language": "pl"}) == "answer budget/sales"
+    assert _describes({"source": None, "fallback": True}) == "not answered (fallback payload)"
+    assert _describes({"classification": {"plan": "marketing"}}) == "goal classified: marketing"
+    assert _describes({"export": {"format": "md"}}) == "plan exported"
+    assert _describes({"plan": {"id": "x"}}) == "plan"
+    assert _describes({"language": "pl"}) is None and _describes("text") is None
