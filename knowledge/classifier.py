@@ -20,6 +20,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set,
 from knowledge import LANGUAGES
 from knowledge.schema import SIGNAL_PLANS, Rules
 from knowledge.validation import Context, Problem, check
+from language import languages_from
 from language.folding import fold
 from language.lemmatizer import Lemmatizer
 from language.matcher import TermMatcher
@@ -304,7 +305,7 @@ class GoalClassifier:
         """The first hit of each signal found, the goal's language read first."""
         taken: List[Tuple[int, int]] = []
         hits: List[_Hit] = []
-        for pass_lang in (lang,) + tuple(other for other in LANGUAGES if other != lang):
+        for pass_lang in languages_from(lang):
             found, blocked = self._find_in(text, pass_lang)
             for start, end in blocked:
                 if not _overlaps(start, end, taken):

@@ -13,6 +13,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from knowledge import LANGUAGES
 from knowledge.drafting import Drafting
+from language import languages_from
 from language.folding import fold
 from language.lemmatizer import Lemmatizer, Token
 from language.spacy_data import stop_words
@@ -99,7 +100,7 @@ class PlanInputReader:
     def goal_reference(self, text: str, lang: str) -> Optional[GoalReference]:
         """The first goal number, order word ("drugi", "last") or "goal five" in the text."""
         best: Optional[Tuple[int, GoalReference]] = None
-        for reading_lang in _languages(lang):
+        for reading_lang in languages_from(lang):
             tokens = self._lemmatizer.tokens(text, reading_lang)
             for i, token in enumerate(tokens):
                 number = self._reference_at(tokens, i, text, reading_lang)
@@ -148,7 +149,7 @@ class PlanInputReader:
         """The new goal text after the first separator found at or after `start`, and where the
         separator begins (len(text) when there is none)."""
         best: Optional[Tuple[int, int]] = None
-        for sep, words in self._separators[lang] + [s for other in _languages(lang)[1:] for s in self._separators[other]]:
+        for sep, words in self._separators[lang] + [s for other in languages_from(lang)[1:] for s in self._separators[other]]:
             if not words:  # punctuation such as ":" or "="
                 position = text.find(sep, start)
                 if position >= 0 and (best is None or position < best[0]):
@@ -170,7 +171,7 @@ class PlanInputReader:
         """Whether the text names a span of time ("rok", "Q3", "next season")."""
         return any(
             token.forms & self._periods[reading_lang]
-            for reading_lang in _languages(lang)
+            for reading_lang in languages_from(lang)
             for token in self._lemmatizer.tokens(text, reading_lang)
         )
 
@@ -194,9 +195,9 @@ class PlanInputReader:
         rest_tokens = self._lemmatizer.tokens(text[end:end + 24], lang)
         if rest_tokens:
             first = rest_tokens[0].forms
-            if any(first & self._periods[other] for other in _languages(lang)):
+            if any(first & self._periods[other] for other in languages_from(lang)):
                 return BudgetReading("no_amount")  # "3 lata" is a time, not money
-            for other in _languages(lang):
+            for other in languages_from(lang):
                 factor = next((v for words, v in self._multipliers[other] if words & first), None)
                 if factor:
                     value *= factor
@@ -220,7 +221,7 @@ class PlanInputReader:
         for code, _words, symbols in self._currencies:
             if any(symbol in text for symbol in symbols):
                 return code
-        for reading_lang in _languages(lang):
+        for reading_lang in languages_from(lang):
             forms = [t.forms for t in self._lemmatizer.tokens(text, reading_lang)]
             for code, words in self._currency_forms[reading_lang]:
                 if any(words & f for f in forms):
@@ -238,10 +239,6 @@ class PlanInputReader:
 
 def has_letters(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
-
-
-def _languages(lang: str) -> Tuple[str, ...]:
-    return (lang,) + tuple(other for other in LANGUAGES if other != lang)
 
 
 def _number_value(digits: str, start: int) -> Tuple[Optional[float], int]:
