@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 COLORS = {"answered": "#2e7d32", "did_you_mean": "#f9a825", "declined": "#c62828", "other": "#90a4ae",
           "up": "#2e7d32", "down": "#c62828", "funnel": "#1565c0"}
 OUTCOMES = ("answered", "did_you_mean", "declined", "other")
+MAX_BARS = 12
+"""The most bars a ranking chart draws (topics, votes per answer): the rest is in the tables."""
 """The stacked bars of the message charts, bottom (left) first; "other" is what none of the rest counts."""
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
@@ -93,7 +95,7 @@ def languages(by_language: Dict[str, Dict[str, int]], names: Dict[str, str], out
     return _svg(fig, "languages")
 
 
-def votes(by_answer: Dict[str, Dict[str, Any]], axes: Dict[str, str], limit: int = 12) -> str:
+def votes(by_answer: Dict[str, Dict[str, Any]], axes: Dict[str, str], limit: int = MAX_BARS) -> str:
     ranked = sorted(by_answer, key=lambda s: (-(by_answer[s]["up"] + by_answer[s]["down"]), s))[:limit]
     fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(ranked), 2) + 0.8))
     positions = list(range(len(ranked)))[::-1]

@@ -26,7 +26,8 @@ def render(report: Dict[str, Any], transcripts: Dict[str, List[Dict[str, Any]]])
         "daily": charts.daily(report["days"], outcomes, axes["user_messages"]) if report["days"] else "",
         "languages": charts.languages(report["languages"], words["languages"], outcomes, axes["user_messages"])
         if report["languages"] else "",
-        "topics": charts.horizontal([t["id"] for t in report["topics"][:12]], [t["count"] for t in report["topics"][:12]],
+        "topics": charts.horizontal([t["id"] for t in report["topics"][:charts.MAX_BARS]],
+                                    [t["count"] for t in report["topics"][:charts.MAX_BARS]],
                                     "topics", charts.COLORS["funnel"], axes["answers_given"]) if report["topics"] else "",
         "votes": charts.votes(report["feedback"]["by_answer"], axes) if report["feedback"]["by_answer"] else "",
         "funnel": charts.horizontal(list(funnel.values()), [report["plans"][key] for key in funnel],
