@@ -108,7 +108,7 @@ class ActionDecline(Action):
             try:
                 buttons = suggestions(tracker, conversation.language(tracker))
             except KnowledgeUnavailable:  # the decline itself needs no knowledge base
-                buttons = []
+                pass
         dispatcher.utter_message(response="utter_decline", buttons=buttons)
         after_decline(dispatcher, tracker)
         return []

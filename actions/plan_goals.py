@@ -88,15 +88,12 @@ def replace_goal(goals: ps.GoalList, text: str, lang: str, business: Optional[st
         return True
     # An unclear goal may be waiting for its clarifying question. The new text is a goal, not the
     # answer to it; if the new text is unclear too, it takes the one clarifying question and the
-    # waiting goal is set aside; otherwise the waiting goal goes on waiting.
-    # The goal being replaced stays marked for the new text's verdict, not the waiting goal's.
+    # waiting goal is set aside (the goal being replaced stays, marked for the new text's
+    # verdict); otherwise the waiting goal goes on waiting.
     waiting, goals.pending = goals.pending, None
     goals.add(replacement, get_classifier(), lang, get_service().plan_names(lang))
     if waiting and goals.pending:
-        held, replace = goals.pending, goals.replace
-        goals.pending, goals.replace = waiting, None
-        goals.set_pending_aside(get_classifier(), lang)
-        goals.pending, goals.replace = held, replace
+        goals.put_aside(waiting, get_classifier(), lang)
     elif waiting:
         goals.pending = waiting
     return True

@@ -213,13 +213,17 @@ class GoalList:
         """The clarifying question got no answer ("nie wiem", "that's all"): keep the goal aside,
         with the reasons of its own classification."""
         if self.pending:
-            reasons = [dict(r) for r in classifier.classify(self.pending, lang).reasons]
-            self.set_aside.append({"text": self.pending, "reasons": reasons})
-            self.replies.response("utter_goal_set_aside", goal=self.pending)
+            self.put_aside(self.pending, classifier, lang)
             self.pending = None
             if self.replace:
                 self._drop(self.replace["number"])
                 self.replace = None
+
+    def put_aside(self, text: str, classifier: Any, lang: str) -> None:
+        """Keep an unclear goal aside, with the reasons of its own classification, and say so."""
+        reasons = [dict(r) for r in classifier.classify(text, lang).reasons]
+        self.set_aside.append({"text": text, "reasons": reasons})
+        self.replies.response("utter_goal_set_aside", goal=text)
 
     def remove(self, number: int) -> Dict[str, Any]:
         goal = self._drop(number)

@@ -14,9 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 COLORS = {"answered": "#2e7d32", "did_you_mean": "#f9a825", "declined": "#c62828", "other": "#90a4ae",
           "up": "#2e7d32", "down": "#c62828", "funnel": "#1565c0"}
 OUTCOMES = ("answered", "did_you_mean", "declined", "other")
+"""The stacked bars of the message charts, bottom (left) first; "other" is what none of the rest counts."""
 MAX_BARS = 12
 """The most bars a ranking chart draws (topics, votes per answer): the rest is in the tables."""
-"""The stacked bars of the message charts, bottom (left) first; "other" is what none of the rest counts."""
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
 
